@@ -1,0 +1,144 @@
+#include "valid.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "http.h"
+
+long long
+valid_utf8_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	long long count = 0;
+
+	while (p < end) {
+		int len;
+
+		if (*p < 0x80)
+			len = 1;
+		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+			len = 2;
+		else if ((*p & 0xf0) == 0xe0)
+			len = 3;
+		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+			len = 4;
+		else
+			return -1;
+		if (end - p < len)
+			return -1;
+		for (int i = 1; i < len; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return -1;
+		p += len;
+		count++;
+	}
+	return count;
+}
+
+int
+valid_email(const char *s)
+{
+	const char *at = strchr(s, '@'), *dot;
+	size_t n = strlen(s);
+
+	if (n < 3 || n > 200 || at == NULL || at == s || strchr(at + 1, '@') != NULL)
+		return 0;
+	dot = strrchr(at, '.');
+	if (dot == NULL || dot == at + 1 || dot[1] == '\0')
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == '<' || *s == '>' || *s == '"' || *s == '\\' || *s == ',')
+			return 0;
+	return 1;
+}
+
+static int
+bad(struct req *r, const char *prefix, const char *name)
+{
+	resp_error(r, 400, "validation_failed",
+	    prefix ? arena_printf(r->a, "%s%s", prefix, name) : name);
+	return -1;
+}
+
+static int
+check(struct req *r, const struct vfield *f, json_t *v, const char *prefix)
+{
+	switch (f->type) {
+	case V_STRING:
+	case V_UUID:
+	case V_ENUM:
+	case V_EMAIL: {
+		const char *s = json_string_value(v);
+		long long len;
+
+		if (!json_is_string(v))
+			return bad(r, prefix, f->name);
+		len = valid_utf8_len(s, json_string_length(v));
+		if (len < 0 || strlen(s) != json_string_length(v))
+			return bad(r, prefix, f->name);	/* invalid UTF-8 or NUL */
+		if (f->type == V_STRING && (len < f->min || (f->max > 0 && len > f->max)))
+			return bad(r, prefix, f->name);
+		if (f->type == V_UUID && !http_is_uuid(s))
+			return bad(r, prefix, f->name);
+		if (f->type == V_EMAIL && !valid_email(s))
+			return bad(r, prefix, f->name);
+		if (f->type == V_ENUM) {
+			const char *const *e;
+
+			for (e = f->enums; *e != NULL; e++)
+				if (strcmp(*e, s) == 0)
+					break;
+			if (*e == NULL)
+				return bad(r, prefix, f->name);
+		}
+		return 0;
+	}
+	case V_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < f->min ||
+		    json_integer_value(v) > f->max)
+			return bad(r, prefix, f->name);
+		return 0;
+	case V_BOOL:
+		return json_is_boolean(v) ? 0 : bad(r, prefix, f->name);
+	case V_ARRAY:
+		if (!json_is_array(v) || (long long)json_array_size(v) < f->min ||
+		    (f->max > 0 && (long long)json_array_size(v) > f->max))
+			return bad(r, prefix, f->name);
+		return 0;
+	case V_OBJECT:
+		return json_is_object(v) ? 0 : bad(r, prefix, f->name);
+	}
+	return bad(r, prefix, f->name);
+}
+
+int
+valid_object(struct req *r, json_t *obj, const struct vfield *fields, size_t n,
+    const char *prefix)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(obj)) {
+		resp_error(r, 400, "validation_failed", prefix ? prefix : "body");
+		return -1;
+	}
+	json_object_foreach(obj, key, v) {
+		for (i = 0; i < n; i++)
+			if (strcmp(fields[i].name, key) == 0)
+				break;
+		if (i == n)
+			return bad(r, prefix, key);	/* unknown field */
+	}
+	for (i = 0; i < n; i++) {
+		v = json_object_get(obj, fields[i].name);
+		if (v == NULL || (json_is_null(v) && fields[i].nullable)) {
+			if (fields[i].required)
+				return bad(r, prefix, fields[i].name);
+			continue;
+		}
+		if (check(r, &fields[i], v, prefix) < 0)
+			return -1;
+	}
+	return 0;
+}
