@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -226,4 +227,62 @@ db_val(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return NULL;
 	return PQgetvalue(res, row, col);
+}
+
+/* type OIDs from pg_type.h (stable across PostgreSQL versions) */
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_JSON 114
+#define OID_JSONB 3802
+
+json_t *
+db_row_json(const PGresult *res, int row)
+{
+	json_t *o = json_object();
+	int c, n = PQnfields(res);
+
+	for (c = 0; c < n; c++) {
+		const char *v = PQgetvalue(res, row, c);
+		json_t *j;
+
+		if (PQgetisnull(res, row, c)) {
+			j = json_null();
+		} else {
+			switch (PQftype(res, c)) {
+			case OID_BOOL:
+				j = json_boolean(v[0] == 't');
+				break;
+			case OID_INT2:
+			case OID_INT4:
+			case OID_INT8:
+				j = json_integer(strtoll(v, NULL, 10));
+				break;
+			case OID_JSON:
+			case OID_JSONB:
+				j = json_loads(v, JSON_DECODE_ANY, NULL);
+				if (j == NULL)
+					j = json_null();
+				break;
+			default:
+				j = json_string(v);
+				if (j == NULL)	/* not UTF-8: never from our UTF-8 database */
+					j = json_null();
+			}
+		}
+		json_object_set_new(o, PQfname(res, c), j);
+	}
+	return o;
+}
+
+json_t *
+db_rows_json(const PGresult *res)
+{
+	json_t *a = json_array();
+	int i, n = PQntuples(res);
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, db_row_json(res, i));
+	return a;
 }

@@ -53,4 +53,14 @@ void db_fail(struct req *r);
 /* Convenience: value of row/col or NULL for SQL NULL. */
 const char *db_val(const PGresult *res, int row, int col);
 
+
+
+#include <jansson.h>
+
+/* A result row as a JSON object keyed by column name: integers and booleans
+ * typed, json/jsonb parsed, everything else (text, uuid, numeric, times
+ * formatted by SQL) as strings, SQL NULL as null. */
+json_t *db_row_json(const PGresult *res, int row);
+/* All rows as a JSON array of such objects. */
+json_t *db_rows_json(const PGresult *res);
 #endif

@@ -78,7 +78,11 @@ struct principal {
 	const char *store_id;
 	const char *device_id;
 	const char *session_id;
+	const char *email;
+	long long token_version;	/* device and cashier tokens */
 	unsigned role;		/* one ROLE_* bit */
+	int from_cookie;	/* a dashboard session, not a bearer token */
+	int mfa_pending;	/* password checked, second factor not yet */
 };
 
 struct req {
@@ -106,6 +110,8 @@ struct req {
 	struct principal who;
 	const char *lang;		/* "ru", "az", "uz" or "en" */
 	const char *nonce;		/* CSP nonce for inline scripts on pages */
+	const char *csrf_new;		/* CSRF cookie set by this response */
+	int resp_commit;		/* commit the transaction despite a 4xx reply */
 	struct db *db;
 	struct resp resp;
 };

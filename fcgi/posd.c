@@ -18,6 +18,7 @@
 #include "app.h"
 #include "arena.h"
 #include "db.h"
+#include "keys.h"
 #include "log.h"
 #include "migrate.h"
 #include "router.h"
@@ -113,6 +114,10 @@ main(int argc, char **argv)
 	if (config_load(&app.cfg, err, sizeof(err)) < 0 || app_load_assets(err, sizeof(err)) < 0 ||
 	    router_check(routes, nroutes, err, sizeof(err)) < 0) {
 		log_error("startup: %s", err);
+		return 1;
+	}
+	if (keys_load(app.cfg.vardir, err, sizeof(err)) < 0) {
+		log_error("startup: keys: %s", err);
 		return 1;
 	}
 	if (migrate_verify(app.cfg.db, app.cfg.root, err, sizeof(err)) < 0) {

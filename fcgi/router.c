@@ -104,6 +104,10 @@ router_check(const struct route *tab, size_t n, char *err, size_t errlen)
 				return -1;
 			}
 		}
+		if ((tab[i].who & ~WHO_ANON) && !(tab[i].flags & RF_TENANT)) {
+			snprintf(err, errlen, "route %s %s: signed-in callers need RF_TENANT", tab[i].method, tab[i].pattern);
+			return -1;
+		}
 		if ((tab[i].flags & RF_TENANT) && !(tab[i].flags & RF_DB)) {
 			snprintf(err, errlen, "route %s %s: RF_TENANT without RF_DB", tab[i].method, tab[i].pattern);
 			return -1;

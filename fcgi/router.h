@@ -40,6 +40,7 @@ enum {
 	RF_PAGE   = 1u << 2,	/* an HTML page: errors as friendly pages */
 	RF_CSRF   = 1u << 3,	/* unsafe page request: CSRF token checked */
 	RF_STREAM = 1u << 4,	/* long-lived event stream */
+	RF_MFA_STEP = 1u << 5,	/* reachable with a session still waiting for its TOTP code */
 };
 
 struct route {

@@ -129,7 +129,10 @@ server_dispatch(struct req *r)
 		fail(r, 413, "payload_too_large");
 		return;
 	}
-	if (rt->body == BODY_JSON) {
+	if (rt->body == BODY_JSON && r->body_len == 0) {
+		/* no body at all reads as {}: optional-only bodies may be left out */
+		r->json = arena_defer(r->a, (void (*)(void *))json_decref, json_object());
+	} else if (rt->body == BODY_JSON) {
 		char err[160];
 
 		if (!http_media_type_is(r->content_type, "application/json")) {
@@ -154,18 +157,27 @@ server_dispatch(struct req *r)
 			return;
 		}
 	}
-	if (!auth_check(r))
-		return;		/* auth_check has answered */
+	if (!auth_resolve(r))
+		return;		/* the reply (401 or a redirect to /login) is set */
 	if (rt->flags & RF_TENANT) {
 		if (db_begin(r, r->who.tenant_id) < 0) {
 			db_fail(r);
 			return;
 		}
 		in_tx = 1;
+		if (!auth_verify_db(r)) {
+			db_rollback(r);
+			return;
+		}
+	}
+	if ((rt->flags & RF_CSRF) && !auth_csrf_ok(r)) {
+		db_rollback(r);
+		fail(r, 403, "forbidden");
+		return;
 	}
 	rt->fn(r);
 	if (in_tx && r->db->conn != NULL && PQtransactionStatus(r->db->conn) == PQTRANS_INTRANS) {
-		if (r->resp.status >= 200 && r->resp.status < 400) {
+		if ((r->resp.status >= 200 && r->resp.status < 400) || r->resp_commit) {
 			if (db_commit(r) < 0)
 				db_fail(r);
 		} else {

@@ -5,6 +5,11 @@
 #include "arena.h"
 #include "http.h"
 
+struct vctx {
+	struct arena *a;
+	const char *field;
+};
+
 long long
 valid_utf8_len(const char *s, size_t n)
 {
@@ -52,16 +57,16 @@ valid_email(const char *s)
 	return 1;
 }
 
+/* Remember the first bad field; the caller decides how to answer. */
 static int
-bad(struct req *r, const char *prefix, const char *name)
+bad(struct vctx *c, const char *prefix, const char *name)
 {
-	resp_error(r, 400, "validation_failed",
-	    prefix ? arena_printf(r->a, "%s%s", prefix, name) : name);
+	c->field = prefix ? arena_printf(c->a, "%s%.200s", prefix, name) : arena_printf(c->a, "%.200s", name);
 	return -1;
 }
 
 static int
-check(struct req *r, const struct vfield *f, json_t *v, const char *prefix)
+check(struct vctx *r, const struct vfield *f, json_t *v, const char *prefix)
 {
 	switch (f->type) {
 	case V_STRING:
@@ -111,34 +116,49 @@ check(struct req *r, const struct vfield *f, json_t *v, const char *prefix)
 	return bad(r, prefix, f->name);
 }
 
-int
-valid_object(struct req *r, json_t *obj, const struct vfield *fields, size_t n,
+const char *
+valid_check(struct arena *a, json_t *obj, const struct vfield *fields, size_t n,
     const char *prefix)
 {
+	struct vctx ctx = { a, NULL }, *r = &ctx;
 	const char *key;
 	json_t *v;
 	size_t i;
 
-	if (!json_is_object(obj)) {
-		resp_error(r, 400, "validation_failed", prefix ? prefix : "body");
-		return -1;
-	}
+	if (!json_is_object(obj))
+		return prefix ? prefix : "body";
 	json_object_foreach(obj, key, v) {
 		for (i = 0; i < n; i++)
 			if (strcmp(fields[i].name, key) == 0)
 				break;
-		if (i == n)
-			return bad(r, prefix, key);	/* unknown field */
+		if (i == n) {
+			bad(r, prefix, key);	/* unknown field */
+			return ctx.field;
+		}
 	}
 	for (i = 0; i < n; i++) {
 		v = json_object_get(obj, fields[i].name);
 		if (v == NULL || (json_is_null(v) && fields[i].nullable)) {
-			if (fields[i].required)
-				return bad(r, prefix, fields[i].name);
+			if (fields[i].required) {
+				bad(r, prefix, fields[i].name);
+				return ctx.field;
+			}
 			continue;
 		}
 		if (check(r, &fields[i], v, prefix) < 0)
-			return -1;
+			return ctx.field;
 	}
-	return 0;
+	return NULL;
+}
+
+int
+valid_object(struct req *r, json_t *obj, const struct vfield *fields, size_t n,
+    const char *prefix)
+{
+	const char *f = valid_check(r->a, obj, fields, n, prefix);
+
+	if (f == NULL)
+		return 0;
+	resp_error(r, 400, "validation_failed", f);
+	return -1;
 }

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct arena;
 struct req;
 
 enum vtype {
@@ -33,6 +34,10 @@ struct vfield {
 /* 0 if obj satisfies fields; otherwise the 400 reply is set and -1 returned.
  * prefix is prepended to field names in errors ("lines[2]."), may be NULL. */
 int valid_object(struct req *r, json_t *obj, const struct vfield *fields, size_t n,
+    const char *prefix);
+/* The same check without replying: the first bad field's name, or NULL.
+ * For forms, which show the error next to the field. */
+const char *valid_check(struct arena *a, json_t *obj, const struct vfield *fields, size_t n,
     const char *prefix);
 /* Count UTF-8 code points; -1 if s is not valid UTF-8. */
 long long valid_utf8_len(const char *s, size_t n);

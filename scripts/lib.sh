@@ -162,6 +162,7 @@ wait_http() {
 stack_up() {
 	pg_up
 	migrate
+	[ "${POS_DEMO:-1}" = 1 ] && "${POSCTL:-$ROOT/build/posctl}" seed-demo >&2
 	workers_up "${1:-$ROOT/build/posd}"
 	nginx_up
 	wait_http "http://127.0.0.1:$PORT/healthz"
