@@ -340,6 +340,7 @@ page_render(struct req *r, int status, const char *name, json_t *model)
 	if (ctx == NULL)
 		die("json_pack");
 	json_object_set_new(ctx, "user", auth_user_json(r));
+	json_object_set_new(ctx, "csrf", json_string(auth_csrf_token(r)));
 	json_object_set_new(model, "ctx", ctx);
 	r->resp.status = status;
 	r->resp.content_type = "text/html; charset=utf-8";
