@@ -81,6 +81,9 @@ if ! stack_up "$ROOT/build/asan/posd"; then
 	tail -n 40 "$VARDIR/log/posd.log" 2>/dev/null
 	note_fail 1 "stack start"
 else
+	export POS_SUPERADMIN_EMAIL=${POS_SUPERADMIN_EMAIL:-admin@pos.test}
+	export POS_SUPERADMIN_PASSWORD=${POS_SUPERADMIN_PASSWORD:-superadmin-password-1}
+	"$POSCTL" create-superadmin || note_fail 1 "create-superadmin"
 	export BASE_URL="http://127.0.0.1:$PORT" ROOT VARDIR PORT ARTIFACTS POSCTL
 	for suite in api browser; do
 		files=$(ls "$ROOT"/tests/$suite/*.test.mjs 2>/dev/null)
