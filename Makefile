@@ -50,14 +50,14 @@ $(B)/obj/%.o: fcgi/%.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/posd: $(B)/obj/posd.o $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
 $(B)/posctl: $(B)/obj/posctl.o $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(PKG_LIBS) -lcmocka
 
 unit-bins: $(UNIT_BINS)
 

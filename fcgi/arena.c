@@ -89,9 +89,9 @@ arena_alloc(struct arena *a, size_t n)
 	struct arena_chunk *c = a->head;
 	void *p;
 
-	n = ALIGN(n ? n : 1);
 	if (n > SIZE_MAX / 2)
 		die("arena: allocation of %zu bytes", n);
+	n = ALIGN(n ? n : 1);
 	if (c == NULL || c->size - c->used < n) {
 		size_t size = n > a->chunk_size ? n : a->chunk_size;
 

@@ -65,12 +65,19 @@ http_parse_urlencoded(struct arena *a, const char *s, size_t n, struct kvlist *o
 	out->n = 0;
 	if (s == NULL || n == 0)
 		return 0;
-	/* count pairs first so the array is allocated once */
-	for (i = 0, cap = 1; i < n; i++)
-		if (s[i] == '&' || s[i] == ';')
-			cap++;
+	/* count the non-empty pairs first: the array is allocated once, and a
+	 * body of separators cannot make it large */
+	for (i = 0, cap = 0, start = 0; i <= n; i++) {
+		if (i == n || s[i] == '&' || s[i] == ';') {
+			if (i > start)
+				cap++;
+			start = i + 1;
+		}
+	}
 	if (cap > HTTP_MAX_PARAMS)
 		return -1;
+	if (cap == 0)
+		return 0;
 	out->v = arena_alloc(a, cap * sizeof(*out->v));
 	for (start = 0; start <= n; start = i + 1) {
 		const char *pair = s + start, *eq;

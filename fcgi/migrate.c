@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -78,12 +79,18 @@ migrate_list(const char *dir, struct mig **out, size_t *n, char *err, size_t err
 	}
 	while ((e = readdir(d)) != NULL) {
 		char path[4096];
+		struct stat st;
 		FILE *f;
 		long len;
 		int v;
 
 		if (e->d_name[0] == '.' || strstr(e->d_name, ".sql") == NULL)
 			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file", path);
+			goto fail;
+		}
 		if (!migrate_parse_name(e->d_name, &v)) {
 			snprintf(err, errlen, "%s/%s: name must be NNNN_lowercase_words.sql", dir, e->d_name);
 			goto fail;
@@ -100,7 +107,6 @@ migrate_list(const char *dir, struct mig **out, size_t *n, char *err, size_t err
 		memset(&m[count], 0, sizeof(m[count]));
 		m[count].version = v;
 		snprintf(m[count].name, sizeof(m[count].name), "%s", e->d_name);
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		f = fopen(path, "rb");
 		if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
 		    fseek(f, 0, SEEK_SET) != 0) {

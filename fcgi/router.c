@@ -1,6 +1,7 @@
 #include "router.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -86,39 +87,92 @@ router_match(const char *method, const char *path, const struct route **out,
 	return path_found ? ROUTER_BAD_METHOD : ROUTER_NOT_FOUND;
 }
 
+/* A pattern is "/" or "/seg/seg..." where a segment is lowercase letters,
+ * digits, '.', '_' or '-', or a whole-segment {name}; at most
+ * HTTP_MAX_PATH_PARAMS names.  *shape gets the pattern with every name
+ * replaced by {}, so two rows that match the same requests compare equal. */
+static int
+pattern_ok(const char *p, char *shape, size_t cap)
+{
+	size_t o = 0;
+	int params = 0;
+
+	if (p[0] != '/')
+		return 0;
+	if (strlen(p) >= cap)
+		return 0;
+	while (*p) {
+		p++;		/* past '/' */
+		shape[o++] = '/';
+		if (*p == '{') {
+			const char *e = strchr(p, '}');
+
+			if (e == NULL || e == p + 1 || (e[1] != '/' && e[1] != '\0'))
+				return 0;
+			for (p++; p < e; p++)
+				if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+					return 0;
+			p++;
+			shape[o++] = '{';
+			shape[o++] = '}';
+			if (++params > HTTP_MAX_PATH_PARAMS)
+				return 0;
+			continue;
+		}
+		if (*p == '\0' && o == 1)
+			break;	/* the root "/" */
+		if (*p == '/' || *p == '\0')
+			return 0;	/* empty segment */
+		for (; *p && *p != '/'; p++) {
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    *p == '.' || *p == '_' || *p == '-'))
+				return 0;
+			shape[o++] = *p;
+		}
+	}
+	shape[o] = '\0';
+	return 1;
+}
+
 int
 router_check(const struct route *tab, size_t n, char *err, size_t errlen)
 {
+	char (*shapes)[256];
 	size_t i, j;
+	int rc = -1;
 
+	shapes = calloc(n ? n : 1, sizeof(*shapes));
+	if (shapes == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
-		const char *p = tab[i].pattern;
-
-		if (p[0] != '/' || tab[i].fn == NULL || tab[i].who == 0) {
-			snprintf(err, errlen, "route %s %s: bad pattern, handler or caller set", tab[i].method, p);
-			return -1;
+		if (!pattern_ok(tab[i].pattern, shapes[i], sizeof(shapes[i]))) {
+			snprintf(err, errlen, "route %s %s: bad pattern or parameter", tab[i].method, tab[i].pattern);
+			goto out;
 		}
-		for (; *p; p++) {
-			if (*p == '{' && (p[-1] != '/' || strchr(p, '}') == NULL)) {
-				snprintf(err, errlen, "route %s: bad parameter", tab[i].pattern);
-				return -1;
-			}
+		if (tab[i].fn == NULL || tab[i].who == 0) {
+			snprintf(err, errlen, "route %s %s: no handler or caller set", tab[i].method, tab[i].pattern);
+			goto out;
 		}
 		if ((tab[i].who & ~WHO_ANON) && !(tab[i].flags & RF_TENANT)) {
 			snprintf(err, errlen, "route %s %s: signed-in callers need RF_TENANT", tab[i].method, tab[i].pattern);
-			return -1;
+			goto out;
 		}
 		if ((tab[i].flags & RF_TENANT) && !(tab[i].flags & RF_DB)) {
 			snprintf(err, errlen, "route %s %s: RF_TENANT without RF_DB", tab[i].method, tab[i].pattern);
-			return -1;
+			goto out;
 		}
 		for (j = 0; j < i; j++) {
-			if (strcmp(tab[i].method, tab[j].method) == 0 &&
-			    strcmp(tab[i].pattern, tab[j].pattern) == 0) {
-				snprintf(err, errlen, "route %s %s listed twice", tab[i].method, tab[i].pattern);
-				return -1;
+			if (strcmp(tab[i].method, tab[j].method) == 0 && strcmp(shapes[i], shapes[j]) == 0) {
+				snprintf(err, errlen, "route %s %s listed twice (as %s)", tab[i].method,
+				    tab[i].pattern, tab[j].pattern);
+				goto out;
 			}
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(shapes);
+	return rc;
 }

@@ -10,6 +10,7 @@ struct vctx {
 	const char *field;
 };
 
+/* RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. */
 long long
 valid_utf8_len(const char *s, size_t n)
 {
@@ -17,23 +18,36 @@ valid_utf8_len(const char *s, size_t n)
 	long long count = 0;
 
 	while (p < end) {
-		int len;
+		unsigned char lo = 0x80, hi = 0xbf;
+		int len, i;
 
-		if (*p < 0x80)
+		if (*p < 0x80) {
 			len = 1;
-		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+		} else if (*p >= 0xc2 && *p <= 0xdf) {
 			len = 2;
-		else if ((*p & 0xf0) == 0xe0)
+		} else if (*p >= 0xe0 && *p <= 0xef) {
 			len = 3;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+			if (*p == 0xe0)
+				lo = 0xa0;
+			else if (*p == 0xed)
+				hi = 0x9f;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
 			len = 4;
-		else
+			if (*p == 0xf0)
+				lo = 0x90;
+			else if (*p == 0xf4)
+				hi = 0x8f;
+		} else {
 			return -1;
+		}
 		if (end - p < len)
 			return -1;
-		for (int i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
+		for (i = 1; i < len; i++) {
+			unsigned char c = p[i];
+
+			if (i == 1 ? (c < lo || c > hi) : (c & 0xc0) != 0x80)
 				return -1;
+		}
 		p += len;
 		count++;
 	}
