@@ -127,6 +127,7 @@ auth_resolve(struct req *r)
 			r->who.device_id = t.dev;
 			r->who.tenant_id = t.tid;
 			r->who.store_id = t.store;
+			r->who.session_id = t.sid;
 			r->who.token_version = t.ver;
 			r->who.role = auth_role_bit(t.role);
 		} else {
@@ -202,21 +203,27 @@ static int
 verify_device(struct req *r)
 {
 	char ver[24];
-	const char *v[3] = { r->who.device_id, ver, r->who.user_id };
+	const char *v[4] = { r->who.device_id, ver, r->who.user_id, NULL };
 	PGresult *res;
 
 	if (r->who.device_id == NULL || !http_is_uuid(r->who.device_id) ||
 	    (r->who.user_id != NULL && !http_is_uuid(r->who.user_id)))
 		return 0;
 	snprintf(ver, sizeof(ver), "%lld", r->who.token_version);
-	/* last_seen_at is written at most once a minute per till */
+	if (r->who.user_id != NULL && (r->who.session_id == NULL || !http_is_uuid(r->who.session_id)))
+		return 0;
+	v[3] = r->who.session_id;
+	/* last_seen_at is written at most once a minute per till; a cashier's
+	 * token also needs its session (ended by logout or deactivation) */
 	res = db_exec(r,
 	    "WITH d AS (SELECT id, store_id FROM devices WHERE id = $1 AND status = 'active' "
 	    "  AND token_version = $2::int), "
 	    "seen AS (UPDATE devices SET last_seen_at = now() WHERE id IN (SELECT id FROM d) "
 	    "  AND (last_seen_at IS NULL OR last_seen_at < now() - interval '1 minute')) "
-	    "SELECT d.store_id, (SELECT u.role FROM users u WHERE u.id = $3::uuid AND u.is_active) "
-	    "FROM d", 3, v);
+	    "SELECT d.store_id, (SELECT u.role FROM users u JOIN sessions s ON s.tenant_id = u.tenant_id "
+	    "  AND s.user_id = u.id WHERE u.id = $3::uuid AND u.is_active AND s.id = $4::uuid "
+	    "  AND s.revoked_at IS NULL AND s.expires_at > now()) "
+	    "FROM d", 4, v);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) != 1)
@@ -633,7 +640,8 @@ auth_api_pin(struct req *r)
 	size_t i;
 
 	if (r->who.user_id != NULL) {
-		resp_error(r, 403, "forbidden", NULL);	/* a cashier token cannot sign in another */
+		/* only the till's own token signs a cashier in, not a cashier's */
+		resp_error(r, 401, "unauthorized", NULL);
 		return;
 	}
 	if (valid_object(r, r->json, fields, 1, NULL) < 0)
@@ -656,8 +664,9 @@ auth_api_pin(struct req *r)
 		return;
 	}
 	v[1] = crypto_pin_hmac(r->a, r->who.tenant_id, pin);
+	/* the PIN pad signs in cashiers: cashier tokens carry no other role */
 	res = db_exec(r, "SELECT id, email, role, tenant_id FROM users WHERE pin_hmac = $2 AND is_active "
-	    "AND role <> 'superadmin' AND $1::uuid IS NOT NULL", 2, v);
+	    "AND role = 'cashier' AND $1::uuid IS NOT NULL", 2, v);
 	if (res == NULL) {
 		db_fail(r);
 		return;
@@ -684,7 +693,23 @@ auth_api_pin(struct req *r)
 		db_fail(r);
 		return;
 	}
-	memset(&t, 0, sizeof(t));
+	{
+		/* a session of its own, so the cashier can sign out of the till */
+		const char *saved_tenant = l.tenant_id;
+
+		t.sid = auth_session_new(r, &l, "api", "full", NULL);
+		l.tenant_id = saved_tenant;
+		if (t.sid == NULL) {
+			db_fail(r);
+			return;
+		}
+	}
+	{
+		const char *sid = t.sid;
+
+		memset(&t, 0, sizeof(t));
+		t.sid = sid;
+	}
 	t.aud = "pos-cashier";
 	t.sub = l.user_id;
 	t.tid = l.tenant_id;
@@ -711,6 +736,11 @@ void
 auth_api_logout(struct req *r)
 {
 	const char *v[1] = { r->who.session_id };
+
+	if (r->who.session_id == NULL) {
+		resp_error(r, 401, "unauthorized", NULL);	/* a till's own token has no session */
+		return;
+	}
 
 	if (db_exec(r, "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1, v) == NULL ||
 	    audit(r, "logout", "user", r->who.user_id, NULL) < 0) {

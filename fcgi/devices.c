@@ -12,6 +12,7 @@
 #include "db.h"
 #include "http.h"
 #include "i18n.h"
+#include "list.h"
 #include "token.h"
 #include "valid.h"
 
@@ -21,18 +22,24 @@
 	"rfc3339(last_sync_at) AS last_sync_at, rfc3339(revoked_at) AS revoked_at"
 
 /* Lock the tenant row and count the tills that hold a licence slot. */
+/* Lock the tenant row, then count the tills that hold a licence slot.  Two
+ * statements on purpose: in READ COMMITTED a count inside the locking
+ * statement would come from its snapshot taken before the lock was granted,
+ * so concurrent requests could all pass the limit. */
 static int
 lock_and_count(struct req *r, long long *limit, long long *active)
 {
 	PGresult *res = db_exec(r,
-	    "SELECT max_devices, (SELECT count(*) FROM devices WHERE status <> 'revoked') "
-	    "FROM tenants WHERE id = NULLIF(current_setting('app.tenant_id', true), '')::uuid FOR UPDATE",
-	    0, NULL);
+	    "SELECT max_devices FROM tenants "
+	    "WHERE id = NULLIF(current_setting('app.tenant_id', true), '')::uuid FOR UPDATE", 0, NULL);
 
 	if (res == NULL || PQntuples(res) != 1)
 		return -1;
 	*limit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	*active = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	res = db_exec(r, "SELECT count(*) FROM devices WHERE status <> 'revoked'", 0, NULL);
+	if (res == NULL)
+		return -1;
+	*active = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	return 0;
 }
 
@@ -156,10 +163,14 @@ devices_enable(struct req *r, const char *id, json_t **out, long long *limit, lo
 	return e;
 }
 
-json_t *
-devices_list(struct req *r)
+/* One page of tills, with max_devices and the active count; NULL on a
+ * database failure. */
+static PGresult *
+devices_page(struct req *r, const struct list_page *pg, long long *limit, long long *active)
 {
-	PGresult *res = db_exec(r, "SELECT " DEV_COLS " FROM devices ORDER BY created_at, name", 0, NULL);
+	const char *v[2] = { pg->limit_s, pg->offset_s };
+	PGresult *res = db_exec(r, "SELECT " DEV_COLS " FROM devices ORDER BY created_at, name, id "
+	    "LIMIT $1::int + 1 OFFSET $2::int", 2, v);
 	PGresult *t;
 
 	if (res == NULL)
@@ -168,9 +179,22 @@ devices_list(struct req *r)
 	    "FROM tenants WHERE id = NULLIF(current_setting('app.tenant_id', true), '')::uuid", 0, NULL);
 	if (t == NULL || PQntuples(t) != 1)
 		return NULL;
-	return json_pack("{s:o, s:n, s:I, s:I}", "items", db_rows_json(res), "next_cursor",
-	    "max_devices", (json_int_t)strtoll(PQgetvalue(t, 0, 0), NULL, 10),
-	    "active_count", (json_int_t)strtoll(PQgetvalue(t, 0, 1), NULL, 10));
+	*limit = strtoll(PQgetvalue(t, 0, 0), NULL, 10);
+	*active = strtoll(PQgetvalue(t, 0, 1), NULL, 10);
+	return res;
+}
+
+json_t *
+devices_list(struct req *r)
+{
+	struct list_page pg = { 500, "500", NULL, "0" };
+	long long limit, active;
+	PGresult *res = devices_page(r, &pg, &limit, &active);
+
+	if (res == NULL)
+		return NULL;
+	return json_pack("{s:o, s:I, s:I}", "items", db_rows_json(res),
+	    "max_devices", (json_int_t)limit, "active_count", (json_int_t)active);
 }
 
 void
@@ -218,12 +242,18 @@ answer(struct req *r, enum dev_result e, json_t *out, int ok_status, long long l
 void
 devices_api_list(struct req *r)
 {
-	json_t *l = devices_list(r);
+	struct list_page pg;
+	long long limit, active;
+	PGresult *res;
 
-	if (l == NULL)
+	if (list_parse(r, &pg) < 0)
+		return;
+	res = devices_page(r, &pg, &limit, &active);
+	if (res == NULL)
 		db_fail(r);
 	else
-		resp_json(r, 200, l);
+		list_reply_extra(r, &pg, res, NULL, json_pack("{s:I, s:I}",
+		    "max_devices", (json_int_t)limit, "active_count", (json_int_t)active));
 }
 
 void
@@ -246,16 +276,18 @@ void
 devices_api_revoke(struct req *r)
 {
 	json_t *out = NULL;
+	enum dev_result e = devices_revoke(r, r->params[0], &out);
 
-	answer(r, devices_revoke(r, r->params[0], &out), out, 200, 0, 0);
+	answer(r, e, out, 200, 0, 0);
 }
 
 void
 devices_api_reset_key(struct req *r)
 {
 	json_t *out = NULL;
+	enum dev_result e = devices_reset_key(r, r->params[0], &out);
 
-	answer(r, devices_reset_key(r, r->params[0], &out), out, 200, 0, 0);
+	answer(r, e, out, 200, 0, 0);
 }
 
 void
@@ -263,8 +295,9 @@ devices_api_enable(struct req *r)
 {
 	json_t *out = NULL;
 	long long limit = 0, active = 0;
+	enum dev_result e = devices_enable(r, r->params[0], &out, &limit, &active);
 
-	answer(r, devices_enable(r, r->params[0], &out, &limit, &active), out, 200, limit, active);
+	answer(r, e, out, 200, limit, active);
 }
 
 void

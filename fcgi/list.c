@@ -27,30 +27,46 @@ list_parse(struct req *r, struct list_page *pg)
 	}
 	pg->limit_s = arena_printf(r->a, "%d", pg->limit);
 	pg->cursor = NULL;
+	pg->offset_s = "0";
 	if (c != NULL && *c != '\0') {
-		const char *p;
-
-		/* cursors are row keys we handed out: digits or a UUID */
-		for (p = c; *p && (isalnum((unsigned char)*p) || *p == '-'); p++)
-			;
-		if (*p != '\0' || strlen(c) > 64) {
+		/* every cursor we hand out is a number: an offset or a row id */
+		if (strspn(c, "0123456789") != strlen(c) || strlen(c) > 18) {
 			resp_error(r, 400, "validation_failed", "cursor");
 			return -1;
 		}
 		pg->cursor = c;
+		pg->offset_s = c;
 	}
 	return 0;
 }
 
 void
-list_reply(struct req *r, const struct list_page *pg, const PGresult *res, const char *key_col)
+list_reply_extra(struct req *r, const struct list_page *pg, const PGresult *res,
+    const char *key_col, json_t *extra)
 {
-	json_t *items = json_array();
+	json_t *items = json_array(), *next = json_null(), *out;
 	int i, n = PQntuples(res), shown = n > pg->limit ? pg->limit : n;
-	int col = PQfnumber(res, key_col);
+	int col = key_col ? PQfnumber(res, key_col) : -1;
 
 	for (i = 0; i < shown; i++)
 		json_array_append_new(items, db_row_json(res, i));
-	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    n > pg->limit && col >= 0 ? json_string(PQgetvalue(res, shown - 1, col)) : json_null()));
+	if (n > pg->limit) {
+		if (key_col == NULL)
+			next = json_string(arena_printf(r->a, "%lld",
+			    strtoll(pg->offset_s, NULL, 10) + pg->limit));
+		else if (col >= 0)
+			next = json_string(PQgetvalue(res, shown - 1, col));
+	}
+	out = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+	if (extra != NULL) {
+		json_object_update(out, extra);
+		json_decref(extra);
+	}
+	resp_json(r, 200, out);
+}
+
+void
+list_reply(struct req *r, const struct list_page *pg, const PGresult *res, const char *key_col)
+{
+	list_reply_extra(r, pg, res, key_col, NULL);
 }

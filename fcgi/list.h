@@ -1,9 +1,12 @@
 /* Paged lists per API.md: ?limit= (default 50, max 500) and ?cursor=;
- * replies {"items":[...], "next_cursor": "..." | null}.  The cursor is the
- * last item's key; queries fetch limit + 1 rows to know whether more follow. */
+ * replies {"items":[...], "next_cursor": "..." | null}.  A cursor is a number:
+ * the last item's id for lists in key order, or the next page's offset for
+ * lists in a display order.  Queries fetch limit + 1 rows to know whether
+ * more follow. */
 #ifndef POS_LIST_H
 #define POS_LIST_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 struct req;
@@ -12,12 +15,17 @@ struct list_page {
 	int limit;
 	const char *limit_s;	/* limit as text, for SQL parameters */
 	const char *cursor;	/* NULL on the first page */
+	const char *offset_s;	/* the cursor as an offset, "0" on the first page */
 };
 
 /* 0, or -1 with a 400 validation_failed reply (field limit or cursor). */
 int list_parse(struct req *r, struct list_page *pg);
 /* Reply with the rows (at most pg->limit); next_cursor from key_col of the
- * last row shown when another row followed. */
+ * last row shown when another row followed, or, with key_col NULL, the
+ * offset of the next page (for lists in a display order rather than by key).
+ * extra (stolen, may be NULL) adds fields to the reply object. */
 void list_reply(struct req *r, const struct list_page *pg, const PGresult *res, const char *key_col);
+void list_reply_extra(struct req *r, const struct list_page *pg, const PGresult *res,
+    const char *key_col, json_t *extra);
 
 #endif

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "devices.h"
 #include "http.h"
+#include "list.h"
 #include "log.h"
 #include "password.h"
 #include "router.h"
@@ -152,15 +153,22 @@ tenants_api_bootstrap(struct req *r)
 void
 tenants_api_list(struct req *r)
 {
-	PGresult *res = db_exec(r,
-	    "SELECT id, name, max_devices, is_active, rfc3339(created_at) AS created_at, "
-	    "devices_total, devices_active, devices_active AS device_count FROM platform_tenants()", 0, NULL);
+	struct list_page pg;
+	const char *v[2];
+	PGresult *res;
 
-	if (res == NULL) {
-		db_fail(r);
+	if (list_parse(r, &pg) < 0)
 		return;
-	}
-	resp_json(r, 200, json_pack("{s:o, s:n}", "items", db_rows_json(res), "next_cursor"));
+	v[0] = pg.limit_s;
+	v[1] = pg.offset_s;
+	res = db_exec(r,
+	    "SELECT id, name, max_devices, is_active, rfc3339(created_at) AS created_at, "
+	    "devices_total, devices_active, devices_active AS device_count FROM platform_tenants() "
+	    "LIMIT $1::int + 1 OFFSET $2::int", 2, v);
+	if (res == NULL)
+		db_fail(r);
+	else
+		list_reply(r, &pg, res, NULL);
 }
 
 int
@@ -176,12 +184,15 @@ tenants_set_max_devices(struct req *r, const char *tenant_id, long long max, jso
 	/* act inside the target tenant: its row and devices become visible */
 	if (db_exec(r, "SELECT set_config('app.tenant_id', $1, true)", 1, v) == NULL)
 		return -1;
-	res = db_exec(r, "SELECT (SELECT count(*) FROM devices WHERE status <> 'revoked') "
-	    "FROM tenants WHERE id = $1 FOR UPDATE", 1, v);
+	/* lock first, count in a statement of its own (see devices.c) */
+	res = db_exec(r, "SELECT FROM tenants WHERE id = $1 FOR UPDATE", 1, v);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) != 1)
 		return 1;
+	res = db_exec(r, "SELECT count(*) FROM devices WHERE status <> 'revoked'", 0, NULL);
+	if (res == NULL)
+		return -1;
 	if (max < strtoll(PQgetvalue(res, 0, 0), NULL, 10))
 		return 2;
 	res = db_exec(r, "UPDATE tenants SET max_devices = $2::int, updated_at = now() WHERE id = $1 "

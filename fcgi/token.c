@@ -31,7 +31,7 @@ static const struct kind {
 	{ TOKEN_AUD_USER, C_SUB | C_TID | C_ROLE | C_SID, TOKEN_TTL_USER },
 	{ TOKEN_AUD_MFA, C_SUB | C_TID | C_SID, TOKEN_TTL_MFA },
 	{ TOKEN_AUD_DEVICE, C_SUB | C_TID | C_STORE | C_VER, TOKEN_TTL_DEVICE },
-	{ TOKEN_AUD_CASHIER, C_SUB | C_TID | C_ROLE | C_STORE | C_DEV | C_VER, TOKEN_TTL_CASHIER },
+	{ TOKEN_AUD_CASHIER, C_SUB | C_TID | C_ROLE | C_SID | C_STORE | C_DEV | C_VER, TOKEN_TTL_CASHIER },
 };
 
 /* String claims in one table, so issue and check cannot disagree. */

@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
+#include "list.h"
 #include "password.h"
 #include "router.h"
 #include "tenants.h"
@@ -108,12 +109,20 @@ users_list(struct req *r)
 void
 users_api_list(struct req *r)
 {
-	json_t *items = users_list(r);
+	struct list_page pg;
+	const char *v[2];
+	PGresult *res;
 
-	if (items == NULL)
+	if (list_parse(r, &pg) < 0)
+		return;
+	v[0] = pg.limit_s;
+	v[1] = pg.offset_s;
+	res = db_exec(r, "SELECT " USER_COLS " FROM users ORDER BY is_active DESC, created_at, email, id "
+	    "LIMIT $1::int + 1 OFFSET $2::int", 2, v);
+	if (res == NULL)
 		db_fail(r);
 	else
-		resp_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+		list_reply(r, &pg, res, NULL);
 }
 
 void

@@ -59,7 +59,7 @@ static const struct token device = {
 	.aud = TOKEN_AUD_DEVICE, .sub = "d-1", .tid = "t-1", .store = "st-1", .ver = 3,
 };
 static const struct token cashier = {
-	.aud = TOKEN_AUD_CASHIER, .sub = "c-1", .tid = "t-1", .store = "st-1", .dev = "d-1", .ver = 4,
+	.aud = TOKEN_AUD_CASHIER, .sub = "c-1", .tid = "t-1", .store = "st-1", .dev = "d-1", .sid = "s-1", .ver = 4,
 };
 
 /* Signs `grants` (a JSON object) with libjwt directly: alg and key as given. */
