@@ -153,6 +153,11 @@ app_load_assets(char *err, size_t errlen)
 		snprintf(err, errlen, "templates: %s", sub);
 		return -1;
 	}
+	/* every @T key a template uses exists in every catalogue */
+	if (tmpl_set_check_i18n(app.tmpl, app.cat, sub, sizeof(sub)) < 0) {
+		snprintf(err, errlen, "templates: %s", sub);
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/static/openapi.json", app.cfg.root);
 	app.openapi = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (app.openapi == NULL) {
