@@ -84,8 +84,10 @@ static int
 note_failure(struct db *db, PGresult *res)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *cn = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
 	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", st ? st : "");
+	snprintf(db->constraint, sizeof(db->constraint), "%s", cn ? cn : "");
 	db->down = db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK;
 	return db->down;
 }
@@ -219,6 +221,17 @@ db_fail(struct req *r)
 		resp_error(r, 409, "conflict", NULL);
 	else
 		resp_error(r, 500, "internal", NULL);
+}
+
+void
+db_fail_field(struct req *r, const char *field)
+{
+	const char *st = r->db->sqlstate;
+
+	if (!r->db->down && (strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 || strcmp(st, "22003") == 0))
+		resp_error(r, 400, "validation_failed", field);
+	else
+		db_fail(r);
 }
 
 const char *

@@ -26,6 +26,7 @@ struct db {
 	int used_in_request;			/* a statement has run in this request */
 	int down;				/* last failure was a lost connection */
 	char sqlstate[6];			/* of the last failure, "" if none */
+	char constraint[64];			/* constraint named by the last failure */
 };
 
 void db_init(struct db *db, const char *conninfo);
@@ -49,6 +50,10 @@ void db_rollback(struct req *r);
 /* Map the last failure to a reply: 503 db_unavailable, 409 conflict for a
  * unique violation, 500 otherwise (logged, never shown). */
 void db_fail(struct req *r);
+/* Like db_fail, but a foreign-key or check violation (a referenced row that
+ * does not exist, a value the table refuses) is the client's: 400
+ * validation_failed naming field. */
+void db_fail_field(struct req *r, const char *field);
 
 /* Convenience: value of row/col or NULL for SQL NULL. */
 const char *db_val(const PGresult *res, int row, int col);

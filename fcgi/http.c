@@ -319,8 +319,14 @@ resp_error(struct req *r, int status, const char *code, const char *field)
 
 	if (msg == NULL)
 		msg = http_status_text(status);
-	if (field != NULL && strcmp(code, "validation_failed") == 0)
-		msg = arena_printf(r->a, "%s: %s", msg, field);
+	if (field != NULL && strcmp(code, "validation_failed") == 0) {
+		/* "Check the data." + field → "Check the data: field" */
+		size_t n = strlen(msg);
+
+		if (n > 0 && msg[n - 1] == '.')
+			n--;
+		msg = arena_printf(r->a, "%.*s: %s", (int)n, msg, field);
+	}
 	resp_error_msg(r, status, code, field, msg);
 }
 

@@ -190,6 +190,40 @@ demo_user(struct req *r, const char *email, const char *pw, const char *role, co
 	return 0;
 }
 
+/* A trusted SQL file of the project (no parameters), in r's transaction. */
+static int
+run_sql_file(struct req *r, const char *rel)
+{
+	char path[4096];
+	FILE *f;
+	long n;
+	char *sql;
+	PGresult *res;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", app.cfg.root, rel);
+	f = fopen(path, "rb");
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		perror(path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	sql = arena_alloc(r->a, (size_t)n + 1);
+	if (fread(sql, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	sql[n] = '\0';
+	res = PQexec(r->db->conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "posctl: %s: %s", rel, PQresultErrorMessage(res));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
 static int
 cmd_seed_demo(void)
 {
@@ -236,7 +270,7 @@ cmd_seed_demo(void)
 		if (db_exec(r, "UPDATE users SET totp_secret = $2, totp_enabled = true WHERE id = $1", 2, uv) == NULL)
 			return fail(r, "owner totp");
 	}
-	if (db_exec(r, "UPDATE tenants SET max_devices = 3", 0, NULL) == NULL ||
+	if (db_exec(r, "UPDATE tenants SET max_devices = 3", 0, NULL) == NULL || run_sql_file(r, "scripts/demo-catalogue.sql") < 0 ||
 	    demo_user(r, "manager@demo.pos", pw, "manager", NULL, &totp_manager) < 0 ||
 	    demo_user(r, "cashier@demo.pos", pw, "cashier", "1234", &nothing) < 0 ||
 	    demo_user(r, "cook@demo.pos", pw, "cook", NULL, &nothing) < 0 ||

@@ -126,6 +126,11 @@ check(struct vctx *r, const struct vfield *f, json_t *v, const char *prefix)
 		return 0;
 	case V_OBJECT:
 		return json_is_object(v) ? 0 : bad(r, prefix, f->name);
+	case V_NUMBER:
+		if (!json_is_number(v) || json_number_value(v) < (double)f->min ||
+		    json_number_value(v) > (double)f->max)
+			return bad(r, prefix, f->name);
+		return 0;
 	}
 	return bad(r, prefix, f->name);
 }

@@ -20,6 +20,7 @@ enum vtype {
 	V_EMAIL,	/* simple shape check, ≤ 200 characters */
 	V_ARRAY,	/* min/max: element count; elements checked by the handler */
 	V_OBJECT,
+	V_NUMBER,	/* integer or real; min/max: value */
 };
 
 struct vfield {

@@ -1,0 +1,47 @@
+/* The catalogue: categories, products, modifier groups with their
+ * modifiers, ingredients, recipes (tech cards); what the till shows; the
+ * sync pull by change cursor; stock levels and movements.  JSON shapes are
+ * defined once, in SQL (api_* functions of the migrations). */
+#ifndef POS_CATALOGUE_H
+#define POS_CATALOGUE_H
+
+struct req;
+
+void cat_categories_list(struct req *r);
+void cat_categories_create(struct req *r);
+void cat_categories_get(struct req *r);
+void cat_categories_patch(struct req *r);
+void cat_categories_delete(struct req *r);
+
+void cat_products_list(struct req *r);
+void cat_products_create(struct req *r);
+void cat_products_get(struct req *r);
+void cat_products_patch(struct req *r);
+void cat_products_delete(struct req *r);
+
+void cat_groups_list(struct req *r);
+void cat_groups_create(struct req *r);
+void cat_groups_get(struct req *r);
+void cat_groups_patch(struct req *r);
+void cat_groups_delete(struct req *r);
+
+void cat_ingredients_list(struct req *r);
+void cat_ingredients_create(struct req *r);
+void cat_ingredients_get(struct req *r);
+void cat_ingredients_patch(struct req *r);
+void cat_ingredients_delete(struct req *r);
+
+void cat_recipes_list(struct req *r);
+void cat_recipes_create(struct req *r);
+void cat_recipes_get(struct req *r);
+void cat_recipes_patch(struct req *r);
+void cat_recipes_delete(struct req *r);
+
+void cat_pos_categories(struct req *r);
+void cat_pos_items(struct req *r);
+void cat_sync_pull(struct req *r);
+
+void stock_list(struct req *r);
+void stock_movement(struct req *r);
+
+#endif
