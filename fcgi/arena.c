@@ -125,7 +125,10 @@ arena_calloc(struct arena *a, size_t n, size_t size)
 char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p;
+
+	n = strnlen(s, n);	/* at most n bytes, never past the string's end */
+	p = arena_alloc(a, n + 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';

@@ -194,6 +194,8 @@ security_headers(struct req *r)
 	resp_header(r, "X-Frame-Options", "DENY");
 	resp_header(r, "X-Request-Id", r->request_id);
 	if (r->resp.content_type != NULL && strncmp(r->resp.content_type, "text/html", 9) == 0) {
+		if (r->nonce == NULL)
+			r->nonce = rand_b64url(r->a, 16);
 		resp_header(r, "Content-Security-Policy", arena_printf(r->a,
 		    "default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; "
 		    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
@@ -276,7 +278,7 @@ server_handle(FCGX_Request *fr, struct arena *a, struct db *db)
 	if (r->request_id == NULL || strlen(r->request_id) > 64)
 		r->request_id = rand_hex(a, 16);
 	log_set_request(r->request_id);
-	r->nonce = rand_b64url(a, 16);
+	r->nonce = NULL;	/* made by page_render: only HTML needs one */
 	r->lang = "ru";
 
 	if (r->query != NULL &&
@@ -335,6 +337,8 @@ page_render(struct req *r, int status, const char *name, json_t *model)
 		json_array_append_new(ls, json_pack("{s:s, s:s, s:b}", "code", langs[i],
 		    "name", nm ? nm : langs[i], "active", strcmp(langs[i], r->lang) == 0));
 	}
+	if (r->nonce == NULL)
+		r->nonce = rand_b64url(r->a, 16);
 	ctx = json_pack("{s:s, s:s, s:s, s:o, s:s}", "lang", r->lang, "nonce", r->nonce,
 	    "path", r->path, "langs", ls, "version", app.cfg.version);
 	if (ctx == NULL)

@@ -806,7 +806,17 @@ test_resp_error_translated(void **state)
 	/* validation_failed names the field in the translated message too */
 	req_init(&r);
 	resp_error(&r, 400, "validation_failed", "email");
-	check_error_body(&r, 400, "validation_failed", "email", i18n_get(cat, "en", "error.validation_failed"));
+	{
+		/* the sentence, its final period giving way to ": field" */
+		char want[256];
+		size_t n;
+
+		snprintf(want, sizeof(want), "%s", i18n_get(cat, "en", "error.validation_failed"));
+		n = strlen(want);
+		if (n > 0 && want[n - 1] == '.')
+			want[n - 1] = '\0';
+		check_error_body(&r, 400, "validation_failed", "email", want);
+	}
 	check_error_body(&r, 400, "validation_failed", "email", "email");
 	app.cat = saved;
 	i18n_free(cat);
