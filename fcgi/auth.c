@@ -64,7 +64,12 @@ deny(struct req *r, int status)
 		if (status == 401) {
 			if (kv_get(&r->cookies, SESSION_COOKIE) != NULL)
 				auth_set_session_cookie(r, NULL);
-			resp_redirect(r, 303, arena_printf(r->a, "/login?next=%s", r->path));
+			struct buf next;
+
+			buf_init(&next, r->a, 64);
+			buf_puts(&next, "/login?next=");
+			buf_url(&next, r->path, strlen(r->path));
+			resp_redirect(r, 303, next.p);
 		} else {
 			page_error(r, status);
 		}
@@ -378,6 +383,25 @@ auth_totp_enrol(struct req *r, const struct login *l, const char **base32, const
 	unsigned char secret[20];
 	const char *sealed, *v[2];
 
+	{
+		/* an enrolment already under way keeps its secret: a QR code
+		 * scanned from an earlier sign-in (or another tab) stays good */
+		const char *u[1] = { l->user_id };
+		PGresult *res = db_exec(r, "SELECT totp_secret FROM users WHERE id = $1 AND NOT totp_enabled "
+		    "AND totp_secret IS NOT NULL", 1, u);
+		unsigned char *old;
+		size_t n;
+
+		if (res == NULL)
+			return -1;
+		if (PQntuples(res) == 1 && crypto_open(r->a, PQgetvalue(res, 0, 0), l->tenant_id, "users",
+		    "totp_secret", l->user_id, &old, &n) == 0 && n == sizeof(secret)) {
+			*base32 = totp_base32(r->a, old, n);
+			*uri = totp_uri(r->a, "POS", l->email, *base32);
+			memset(old, 0, n);
+			return *base32 && *uri ? 0 : -1;
+		}
+	}
 	if (totp_new_secret(secret) < 0)
 		return -1;
 	sealed = crypto_seal(r->a, secret, sizeof(secret), l->tenant_id, "users", "totp_secret", l->user_id);
@@ -427,6 +451,28 @@ auth_totp_check(struct req *r, const char *user_id, const char *code)
 	return 1;
 }
 
+int
+auth_mfa_failed(struct req *r, const char *user_id, const char *session_id, const char *via)
+{
+	const char *v[2] = { user_id, session_id };
+	PGresult *res;
+
+	/* the guesses stay on record although the reply is a 401 */
+	r->resp_commit = 1;
+	if (audit(r, "mfa_failed", "user", user_id, json_pack("{s:s}", "via", via)) < 0)
+		return -1;
+	res = db_exec(r, "SELECT count(*) >= 5 FROM audit_log WHERE action = 'mfa_failed' "
+	    "AND object_id = $1 AND at > now() - interval '5 minutes'", 1, v);
+	if (res == NULL)
+		return -1;
+	if (PQgetvalue(res, 0, 0)[0] != 't')
+		return 0;
+	/* too many guesses at a six-digit code: this sign-in is over */
+	if (db_exec(r, "UPDATE sessions SET revoked_at = now() WHERE id = $2 AND user_id = $1", 2, v) == NULL)
+		return -1;
+	return 1;
+}
+
 const char *
 auth_session_new(struct req *r, const struct login *l, const char *kind, const char *state,
     const char **cookie)
@@ -456,6 +502,12 @@ auth_session_new(struct req *r, const struct login *l, const char *kind, const c
 		return NULL;
 	if (cookie != NULL)
 		*cookie = secret ? arena_printf(r->a, "%s.%s", l->tenant_id, secret) : NULL;
+	if (csrf != NULL) {
+		/* a new sign-in gets a new CSRF token: one planted before it is dead */
+		r->csrf_new = csrf;
+		resp_header(r, "Set-Cookie", arena_printf(r->a, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
+		    CSRF_COOKIE, csrf, r->scheme_https || app.cfg.https ? "; Secure" : ""));
+	}
 	return arena_strdup(r->a, PQgetvalue(res, 0, 0));
 }
 
@@ -549,6 +601,8 @@ auth_api_login(struct req *r)
 		sid = auth_session_new(r, &l, "api", "full", NULL);
 		reply = sid ? auth_token_reply(r, &l, sid) : NULL;
 	}
+	r->who.kind = AUTHK_USER;	/* the audit row names who signed in */
+	r->who.user_id = l.user_id;
 	if (reply == NULL || audit(r, "login", "user", l.user_id, NULL) < 0 || db_commit(r) < 0) {
 		json_decref(reply);
 		fail_internal(r);
@@ -606,7 +660,7 @@ auth_api_2fa_verify(struct req *r)
 		return;
 	}
 	if (ok == 0) {
-		if (audit(r, "mfa_failed", "user", l.user_id, NULL) < 0 || db_commit(r) < 0) {
+		if (auth_mfa_failed(r, l.user_id, t.sid, "api") < 0 || db_commit(r) < 0) {
 			fail_internal(r);
 			return;
 		}

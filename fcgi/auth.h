@@ -54,6 +54,9 @@ enum login_result auth_password(struct req *r, const char *email, const char *pa
 int auth_totp_enrol(struct req *r, const struct login *l, const char **base32, const char **uri);
 /* Check a TOTP code for user in the open transaction; records the counter. */
 int auth_totp_check(struct req *r, const char *user_id, const char *code);
+/* A wrong TOTP code for user in session: recorded; after 5 within 5 minutes
+ * the session is revoked (1).  0 to let them try again, -1 on failure. */
+int auth_mfa_failed(struct req *r, const char *user_id, const char *session_id, const char *via);
 /* A session row; returns its id.  kind "web" also returns the cookie value. */
 const char *auth_session_new(struct req *r, const struct login *l, const char *kind,
     const char *state, const char **cookie);

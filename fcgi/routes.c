@@ -7,9 +7,12 @@
 #include "router.h"
 
 #include "audit.h"
+#include "catalogue.h"
+#include "orders.h"
 #include "auth.h"
 #include "core.h"
 #include "devices.h"
+#include "pages.h"
 #include "tenants.h"
 #include "users.h"
 
@@ -21,6 +24,9 @@
 #define U WHO_USER
 #define D WHO_DEVICE
 #define ANON WHO_ANON
+#define S WHO_SESSION
+#define PG RF_PAGE
+#define FORM BODY_FORM, PAGES_FORM_MAX
 
 const struct route routes[] = {
 	/* method  pattern                           handler                   who       roles     flags   body       limit */
@@ -34,7 +40,7 @@ const struct route routes[] = {
 	{ "POST",  "/api/auth/login",                 auth_api_login,           ANON,     0,        RF_DB,  BODY_JSON, 16 * KB },
 	{ "POST",  "/api/auth/2fa/verify",            auth_api_2fa_verify,      ANON,     0,        RF_DB,  BODY_JSON, 16 * KB },
 	{ "POST",  "/api/auth/pin",                   auth_api_pin,             D,        0,        TX,     BODY_JSON, 4 * KB },
-	{ "POST",  "/api/auth/logout",                auth_api_logout,          U,        0,        TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/auth/logout",                auth_api_logout,          U | D,      0,        TX,     BODY_NONE, 0 },
 
 	/* onboarding and licensing */
 	{ "POST",  "/api/bootstrap",                  tenants_api_bootstrap,    ANON | U, SA,       TX,     BODY_JSON, 16 * KB },
@@ -60,9 +66,71 @@ const struct route routes[] = {
 	{ "PATCH", "/api/users/{id}",                 users_api_patch,          U,        OA,       TX,     BODY_JSON, 16 * KB },
 	{ "DELETE","/api/users/{id}",                 users_api_delete,         U,        OA,       TX,     BODY_NONE, 0 },
 
+	/* catalogue (manager+) and what the till shows */
+	{ "GET",   "/api/pos/categories",             cat_pos_categories,       U | D,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/pos/items",                  cat_pos_items,            U | D,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/categories",                 cat_categories_list,      U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/categories",                 cat_categories_create,    U,        MGR,      TX,     BODY_JSON, 16 * KB },
+	{ "GET",   "/api/categories/{id}",            cat_categories_get,       U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "PATCH", "/api/categories/{id}",            cat_categories_patch,     U,        MGR,      TX,     BODY_JSON, 16 * KB },
+	{ "DELETE","/api/categories/{id}",            cat_categories_delete,    U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/products",                   cat_products_list,        U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/products",                   cat_products_create,      U,        MGR,      TX,     BODY_JSON, 16 * KB },
+	{ "GET",   "/api/products/{id}",              cat_products_get,         U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "PATCH", "/api/products/{id}",              cat_products_patch,       U,        MGR,      TX,     BODY_JSON, 16 * KB },
+	{ "DELETE","/api/products/{id}",              cat_products_delete,      U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/modifier-groups",            cat_groups_list,          U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/modifier-groups",            cat_groups_create,        U,        MGR,      TX,     BODY_JSON, 64 * KB },
+	{ "GET",   "/api/modifier-groups/{id}",       cat_groups_get,           U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "PATCH", "/api/modifier-groups/{id}",       cat_groups_patch,         U,        MGR,      TX,     BODY_JSON, 64 * KB },
+	{ "DELETE","/api/modifier-groups/{id}",       cat_groups_delete,        U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/ingredients",                cat_ingredients_list,     U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/ingredients",                cat_ingredients_create,   U,        MGR,      TX,     BODY_JSON, 16 * KB },
+	{ "GET",   "/api/ingredients/{id}",           cat_ingredients_get,      U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "PATCH", "/api/ingredients/{id}",           cat_ingredients_patch,    U,        MGR,      TX,     BODY_JSON, 16 * KB },
+	{ "DELETE","/api/ingredients/{id}",           cat_ingredients_delete,   U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/recipes",                    cat_recipes_list,         U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/recipes",                    cat_recipes_create,       U,        MGR,      TX,     BODY_JSON, 64 * KB },
+	{ "GET",   "/api/recipes/{id}",               cat_recipes_get,          U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "PATCH", "/api/recipes/{id}",               cat_recipes_patch,        U,        MGR,      TX,     BODY_JSON, 64 * KB },
+	{ "DELETE","/api/recipes/{id}",               cat_recipes_delete,       U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/stock",                      stock_list,               U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/stock/movements",            stock_movement,           U,        MGR,      TX,     BODY_JSON, 4 * KB },
+
+	/* orders and sync */
+	{ "POST",  "/api/orders",                     orders_api_create,        D,        0,        TX,     BODY_JSON, 1024 * KB },
+	{ "GET",   "/api/orders/today",               orders_api_today,         U | D,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/orders/stats/today",         orders_api_stats_today,   U | D,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/orders/{id}",                orders_api_get,           U | D,    MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/orders/{id}/refund",         orders_api_refund,        U,        MGR,      TX,     BODY_JSON, 4 * KB },
+	{ "POST",  "/api/orders/{id}/cancel",         orders_api_cancel,        U,        MGR,      TX,     BODY_JSON, 4 * KB },
+	{ "POST",  "/api/sync/push",                  orders_sync_push,         D,        0,        TX,     BODY_JSON, 0 },
+	{ "GET",   "/api/sync/pull",                  cat_sync_pull,            D,        0,        TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/sync/conflicts",             orders_sync_conflicts,    U,        MGR,      TX,     BODY_NONE, 0 },
+
 	/* pages */
 	{ "GET",   "/docs",                           core_docs,                ANON,     0,        RF_PAGE, BODY_NONE, 0 },
 	{ "GET",   "/",                               core_home,                ANON,     0,        RF_PAGE, BODY_NONE, 0 },
+	{ "GET",   "/login",                          auth_page_login,          ANON,     0,        PG,     BODY_NONE, 0 },
+	{ "POST",  "/login",                          auth_page_login_post,     ANON,     0,        RF_DB | PG | RF_CSRF, FORM },
+	{ "GET",   "/login/2fa",                      auth_page_2fa,            S,        0,        TX | PG | RF_MFA_STEP, BODY_NONE, 0 },
+	{ "POST",  "/login/2fa",                      auth_page_2fa_post,       S,        0,        TX | PG | RF_MFA_STEP | RF_CSRF, FORM },
+	{ "POST",  "/logout",                         auth_page_logout,         S,        0,        TX | PG | RF_MFA_STEP | RF_CSRF, FORM },
+	{ "GET",   "/onboarding",                     tenants_page_onboarding,  ANON,     0,        PG,     BODY_NONE, 0 },
+	{ "POST",  "/onboarding",                     tenants_page_onboarding_post, ANON, 0,        TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard",                      tenants_page_dashboard,   S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "GET",   "/dashboard/devices",              devices_page_list,        S,        OA,       TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/devices",              devices_page_create,      S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/devices/{id}/revoke",  devices_page_revoke,      S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/devices/{id}/reset-key", devices_page_reset_key, S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/devices/{id}/enable",  devices_page_enable,      S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/users",                users_page_list,          S,        OA,       TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/users",                users_page_create,        S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/users/{id}/deactivate", users_page_deactivate,   S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/users/{id}/pin",       users_page_pin,           S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/platform",                       tenants_page_platform,    S,        SA,       TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/platform/tenants/{id}/max-devices", tenants_page_max_devices, S,     SA,       TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/platform/licence-codes",         tenants_page_licence_code, S,       SA,       TX | PG | RF_CSRF, FORM },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
