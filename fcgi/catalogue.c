@@ -89,7 +89,7 @@ exec2(struct req *r, const char *sql, const char *a1, const char *a2)
 }
 
 #define TENANT "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
-#define PAGE " LIMIT $1::int OFFSET $2::int"
+#define PAGE " LIMIT $1::int + 1 OFFSET $2::int"
 
 /* ---- categories ---- */
 

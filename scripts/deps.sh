@@ -9,13 +9,14 @@ cd "$(dirname "$0")/.."
 # libraries: FastCGI, PostgreSQL client, JSON, crypto, JWT, TOTP, QR codes,
 #            argon2id (libsodium), unit tests (cmocka)
 # services:  PostgreSQL server, nginx
-# tests:     Chromium for the browser tests, wrk for the benchmarks, node/npm
+# tests:     Chromium for the browser tests, WebKitGTK's WebDriver under Xvfb
+#            for the till in the iPad's engine, wrk for the benchmarks, node/npm
 pkgs=(
 	gcc make pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libpq-dev libjansson-dev libssl-dev libjwt-dev liboath-dev
 	libqrencode-dev libsodium-dev libcmocka-dev
 	postgresql postgresql-contrib nginx
-	chromium wrk curl ca-certificates procps
+	chromium webkit2gtk-driver xvfb xauth wrk curl ca-certificates procps
 )
 
 missing=()
