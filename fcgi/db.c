@@ -234,6 +234,17 @@ db_fail_field(struct req *r, const char *field)
 		db_fail(r);
 }
 
+void
+db_reply_row(struct req *r, int status, const PGresult *res)
+{
+	if (res == NULL)
+		db_fail(r);
+	else if (PQntuples(res) != 1)
+		resp_error(r, 404, "not_found", NULL);
+	else
+		resp_json(r, status, db_row_json(res, 0));
+}
+
 const char *
 db_val(const PGresult *res, int row, int col)
 {

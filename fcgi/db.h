@@ -55,6 +55,10 @@ void db_fail(struct req *r);
  * validation_failed naming field. */
 void db_fail_field(struct req *r, const char *field);
 
+/* Reply with the single row of res as JSON (status), 404 when there is no
+ * row, or the failure's status when res is NULL. */
+void db_reply_row(struct req *r, int status, const PGresult *res);
+
 /* Convenience: value of row/col or NULL for SQL NULL. */
 const char *db_val(const PGresult *res, int row, int col);
 

@@ -32,6 +32,16 @@ static const struct vfield bootstrap_fields[] = {
 	{ "licence_code", V_STRING, 0, 1, 64, NULL, 1 },
 };
 
+/* 1 if PostgreSQL knows the time zone name, 0 if not, -1 on failure. */
+static int
+tz_known(struct req *r, const char *tz)
+{
+	const char *v[1] = { tz };
+	PGresult *res = db_exec(r, "SELECT FROM pg_timezone_names WHERE name = $1", 1, v);
+
+	return res == NULL ? -1 : PQntuples(res) > 0;
+}
+
 static const char *
 str(json_t *o, const char *k)
 {
@@ -52,17 +62,13 @@ tenants_bootstrap(struct req *r, json_t *body, const char **bad_field)
 	if (*bad_field != NULL)
 		return NULL;
 	tz = str(body, "time_zone");
-	if (tz != NULL) {
-		v[0] = tz;
-		res = db_exec(r, "SELECT FROM pg_timezone_names WHERE name = $1", 1, v);
-		if (res == NULL) {
-			db_fail(r);
-			return NULL;
-		}
-		if (PQntuples(res) == 0) {
-			*bad_field = "time_zone";
-			return NULL;
-		}
+	switch (tz ? tz_known(r, tz) : 1) {
+	case -1:
+		db_fail(r);
+		return NULL;
+	case 0:
+		*bad_field = "time_zone";
+		return NULL;
 	}
 	res = db_exec(r, "SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid()", 0, NULL);
 	if (res == NULL) {
@@ -283,12 +289,7 @@ tenants_api_store_get(struct req *r)
 	const char *v[1] = { r->who.store_id };
 	PGresult *res = db_exec(r, "SELECT " STORE_COLS " FROM stores WHERE id = $1", 1, v);
 
-	if (res == NULL)
-		db_fail(r);
-	else if (PQntuples(res) != 1)
-		resp_error(r, 404, "not_found", NULL);
-	else
-		resp_json(r, 200, db_row_json(res, 0));
+	db_reply_row(r, 200, res);
 }
 
 void
@@ -310,27 +311,21 @@ tenants_api_store_patch(struct req *r)
 	v[2] = str(r->json, "time_zone");
 	v[3] = str(r->json, "language");
 	v[4] = str(r->json, "base_currency");
-	if (v[2] != NULL) {
-		const char *tz[1] = { v[2] };
-
-		res = db_exec(r, "SELECT FROM pg_timezone_names WHERE name = $1", 1, tz);
-		if (res == NULL) {
-			db_fail(r);
-			return;
-		}
-		if (PQntuples(res) == 0) {
-			resp_error(r, 400, "validation_failed", "time_zone");
-			return;
-		}
+	switch (v[2] ? tz_known(r, v[2]) : 1) {
+	case -1:
+		db_fail(r);
+		return;
+	case 0:
+		resp_error(r, 400, "validation_failed", "time_zone");
+		return;
 	}
-	res = db_exec(r, "UPDATE stores SET name = coalesce($2, name), time_zone = coalesce($3, time_zone), language = coalesce($4, language), base_currency = coalesce($5, base_currency), updated_at = now() WHERE id = $1 RETURNING " STORE_COLS "", 5, v);
+	res = db_exec(r, "UPDATE stores SET name = coalesce($2, name), time_zone = coalesce($3, time_zone), "
+	    "language = coalesce($4, language), base_currency = coalesce($5, base_currency), "
+	    "updated_at = now() WHERE id = $1 RETURNING " STORE_COLS, 5, v);
 	if (res == NULL || audit(r, "store_updated", "store", r->who.store_id,
 	    json_incref(r->json)) < 0) {
 		db_fail(r);
 		return;
 	}
-	if (PQntuples(res) != 1)
-		resp_error(r, 404, "not_found", NULL);
-	else
-		resp_json(r, 200, db_row_json(res, 0));
+	db_reply_row(r, 200, res);
 }

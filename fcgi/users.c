@@ -151,12 +151,7 @@ users_api_get(struct req *r)
 {
 	PGresult *res = fetch(r, r->params[0], 0);
 
-	if (res == NULL)
-		db_fail(r);
-	else if (PQntuples(res) != 1)
-		resp_error(r, 404, "not_found", NULL);
-	else
-		resp_json(r, 200, db_row_json(res, 0));
+	db_reply_row(r, 200, res);
 }
 
 void
