@@ -60,7 +60,11 @@ devices_insert(struct req *r, const char *store_id, const char *name)
 	PGresult *res;
 	json_t *d;
 
-	res = db_exec(r, "INSERT INTO devices (tenant_id, id, store_id, name, key_hash) VALUES (NULLIF(current_setting('app.tenant_id', true), '')::uuid, gen_random_uuid(), $1, coalesce($2, (SELECT 'POS-' || lpad(g::text, 2, '0') FROM generate_series(1, 100000) g   WHERE NOT EXISTS (SELECT FROM devices x WHERE x.name = 'POS-' || lpad(g::text, 2, '0')) LIMIT 1)), $3) RETURNING " DEV_COLS "", 3, v);
+	res = db_exec(r, "INSERT INTO devices (tenant_id, id, store_id, name, key_hash) "
+	    "VALUES (NULLIF(current_setting('app.tenant_id', true), '')::uuid, gen_random_uuid(), $1, "
+	    "coalesce($2, (SELECT 'POS-' || lpad(g::text, 2, '0') FROM generate_series(1, 100000) g   "
+	    "WHERE NOT EXISTS (SELECT FROM devices x WHERE x.name = 'POS-' || lpad(g::text, 2, "
+	    "'0')) LIMIT 1)), $3) RETURNING " DEV_COLS, 3, v);
 	if (res == NULL)
 		return NULL;
 	d = db_row_json(res, 0);

@@ -83,7 +83,9 @@ users_create(struct req *r, json_t *body, const char **bad_field)
 	v[3] = pin ? crypto_pin_hmac(r->a, r->who.tenant_id, pin) : NULL;
 	v[4] = str(body, "language");
 	/* a taken email (any tenant) or PIN (this tenant) is a unique violation: 409 */
-	res = db_exec(r, "INSERT INTO users (tenant_id, id, email, password_hash, role, pin_hmac, language) VALUES (NULLIF(current_setting('app.tenant_id', true), '')::uuid, gen_random_uuid(), $1, $2, $3, $4, $5) RETURNING " USER_COLS "", 5, v);
+	res = db_exec(r, "INSERT INTO users (tenant_id, id, email, password_hash, role, pin_hmac, language) "
+	    "VALUES (NULLIF(current_setting('app.tenant_id', true), '')::uuid, gen_random_uuid(), $1, "
+	    "$2, $3, $4, $5) RETURNING " USER_COLS, 5, v);
 	if (res == NULL) {
 		db_fail(r);
 		return NULL;
@@ -204,7 +206,13 @@ users_api_patch(struct req *r)
 	v[6] = str(r->json, "language");
 	v[7] = active ? (json_is_true(active) ? "t" : "f") : NULL;
 	v[8] = json_object_get(r->json, "language") ? "t" : "f";
-	res = db_exec(r, "UPDATE users SET email = coalesce($2, email), password_hash = coalesce($3, password_hash), role = coalesce($4, role), pin_hmac = CASE WHEN $6::bool THEN NULL ELSE coalesce($5, pin_hmac) END, language = CASE WHEN $9::bool THEN $7 ELSE language END, is_active = coalesce($8::bool, is_active), failed_logins = CASE WHEN $3 IS NULL THEN failed_logins ELSE 0 END, locked_until = CASE WHEN $3 IS NULL THEN locked_until ELSE NULL END, updated_at = now() WHERE id = $1 RETURNING " USER_COLS "", 9, v);
+	res = db_exec(r, "UPDATE users SET email = coalesce($2, email), password_hash = coalesce($3, "
+	    "password_hash), role = coalesce($4, role), pin_hmac = CASE WHEN $6::bool THEN NULL ELSE "
+	    "coalesce($5, pin_hmac) END, language = CASE WHEN $9::bool THEN $7 ELSE language END, "
+	    "is_active = coalesce($8::bool, is_active), "
+	    "failed_logins = CASE WHEN $3 IS NULL THEN failed_logins ELSE 0 END, "
+	    "locked_until = CASE WHEN $3 IS NULL THEN locked_until ELSE NULL END, updated_at = now() "
+	    "WHERE id = $1 RETURNING " USER_COLS, 9, v);
 	if (res == NULL) {
 		db_fail(r);
 		return;
@@ -245,7 +253,7 @@ users_api_delete(struct req *r)
 		resp_error(r, 403, "forbidden", NULL);	/* not an owner by an admin, not oneself */
 		return;
 	}
-	res = db_exec(r, "UPDATE users SET is_active = false, updated_at = now() WHERE id = $1 RETURNING " USER_COLS "", 1, v);
+	res = db_exec(r, "UPDATE users SET is_active = false, updated_at = now() WHERE id = $1 RETURNING " USER_COLS, 1, v);
 	if (res == NULL ||
 	    db_exec(r, "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", 1, v) == NULL ||
 	    audit(r, "user_deactivated", "user", r->params[0], NULL) < 0) {
