@@ -2,7 +2,7 @@
 // security headers, and recovery when PostgreSQL goes away and comes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, stack, workerPids, until, BASE } from '../lib/stack.mjs';
+import { api, stack, workerPids, until, BASE, ROOT, VARDIR } from '../lib/stack.mjs';
 
 function assertError(r, status, code) {
   assert.equal(r.status, status, r.text);
@@ -190,4 +190,55 @@ test('database stopped → 503 db_unavailable → restarted → 200, same worker
   // every worker reconnects by itself: hit them all a few times
   for (let i = 0; i < 20; i++) assert.equal((await api('GET', '/healthz')).status, 200);
   assert.deepEqual(workerPids(), before, 'the workers were not restarted');
+});
+
+test('a worker that dies is replaced by the supervisor and the service goes on', async () => {
+  const before = workerPids();
+  process.kill(before[0], 'SIGKILL');
+  const replaced = await until(() => {
+    const now = workerPids();
+    return now.length === before.length && !now.includes(before[0]) ? now : null;
+  }, { timeout: 10000 });
+  assert.ok(replaced, 'a new worker took the dead one’s place');
+  for (let i = 0; i < 20; i++) assert.equal((await api('GET', '/healthz')).status, 200);
+});
+
+test('the workers refuse to start when a landed migration was edited', async () => {
+  const { mkdtempSync, cpSync, appendFileSync, rmSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const root = mkdtempSync(path.join(tmpdir(), 'pos-root-'));
+  try {
+    for (const d of ['templates', 'static', 'migrations']) cpSync(path.join(ROOT, d), path.join(root, d), { recursive: true });
+    appendFileSync(path.join(root, 'migrations/0001_roles_and_grants.sql'), '\n-- edited after landing\n');
+    const bin = process.env.POSD || path.join(ROOT, process.env.POSCTL?.includes('/asan/') ? 'build/asan/posd' : 'build/posd');
+    const r = spawnSync(bin, [], {
+      env: { ...process.env, POS_ROOT: root, POS_SOCKET: path.join(root, 'x.sock'), POS_WORKERS: '1',
+        POS_VARDIR: VARDIR, POS_DB: `host=${VARDIR}/pgrun dbname=pos user=pos_app` },
+      encoding: 'utf8', timeout: 20000,
+    });
+    assert.notEqual(r.status, 0, 'posd must not start');
+    assert.match(r.stderr, /0001_roles_and_grants\.sql was edited/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a signed-in request while PostgreSQL is away is 503 db_unavailable, then works again', async () => {
+  // a fresh tenant's first till: its token reaches a tenant-scoped route
+  const { bootstrap } = await import('../lib/tenancy.mjs');
+  const t = await bootstrap();
+  const token = (await api('POST', '/api/devices/activate', { body: { device_key: t.device.device_key } })).json?.device_token;
+  assert.ok(token, 'a device token');
+  const auth = { authorization: `Bearer ${token}` };
+  assert.equal((await api('GET', '/api/store', { headers: auth })).status, 200);
+  stack('pg_down');
+  try {
+    const r = await api('GET', '/api/store', { headers: auth });
+    assertError(r, 503, 'db_unavailable');
+  } finally {
+    stack('pg_up');
+  }
+  assert.ok(await until(async () => (await api('GET', '/api/store', { headers: auth })).status === 200), 'back to 200');
 });
