@@ -70,6 +70,7 @@ CREATE TABLE modifier_groups (
     required   boolean NOT NULL DEFAULT false,
     min_select integer NOT NULL DEFAULT 0 CHECK (min_select >= 0),
     max_select integer NOT NULL DEFAULT 1 CHECK (max_select >= 1 AND max_select >= min_select),
+    CHECK (kind = 'multiple' OR max_select = 1),   -- a single choice is one
     is_active  boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
@@ -441,6 +442,12 @@ DECLARE
     v_row orders;
 BEGIN
     SELECT * INTO v_old FROM orders WHERE id = v_id;
+    IF NOT FOUND THEN
+        -- the same id may be arriving on another connection right now: wait
+        -- for it, then look again, so a duplicate never takes an order number
+        PERFORM pg_advisory_xact_lock(hashtextextended(t::text || v_id::text, 727));
+        SELECT * INTO v_old FROM orders WHERE id = v_id;
+    END IF;
     IF FOUND THEN
         RETURN jsonb_build_object('status', CASE WHEN v_old.body_hash = p_hash THEN 'duplicate' ELSE 'conflict' END,
                                   'order', api_order(v_old));
@@ -572,6 +579,12 @@ BEGIN
     theirs := jsonb_build_object('value', v.kitchen_status, 'updated_at', rfc3339(v.kitchen_updated_at));
     IF v.kitchen_status = p_value THEN
         RETURN jsonb_build_object('status', 'same');
+    END IF;
+    -- nobody changed it here since it arrived: the till's change is no conflict
+    IF v.kitchen_status = 'new' AND v.kitchen_updated_at <= v.received_at AND p_at > v.kitchen_updated_at THEN
+        UPDATE orders SET kitchen_status = p_value, kitchen_updated_at = p_at
+        WHERE tenant_id = v.tenant_id AND id = p_id;
+        RETURN jsonb_build_object('status', 'applied');
     END IF;
     IF p_at > v.kitchen_updated_at THEN
         UPDATE orders SET kitchen_status = p_value, kitchen_updated_at = p_at
