@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "core.h"
 #include "devices.h"
+#include "kitchen.h"
 #include "pages.h"
 #include "tenants.h"
 #include "users.h"
@@ -21,6 +22,7 @@
 #define SA ROLE_SUPERADMIN
 #define OA ROLES_OWNER_ADMIN
 #define MGR ROLES_MANAGER_UP
+#define COOK ROLES_COOK_UP
 #define U WHO_USER
 #define D WHO_DEVICE
 #define ANON WHO_ANON
@@ -107,6 +109,10 @@ const struct route routes[] = {
 	{ "POST",  "/api/sync/push",                  orders_sync_push,         D,        0,        TX,     BODY_JSON, 0 },
 	{ "GET",   "/api/sync/pull",                  cat_sync_pull,            D,        0,        TX,     BODY_NONE, 0 },
 	{ "GET",   "/api/sync/conflicts",             orders_sync_conflicts,    U,        MGR,      TX,     BODY_NONE, 0 },
+
+	/* kitchen (cook+) */
+	{ "GET",   "/api/kitchen/orders",             kitchen_api_orders,       U,        COOK,     TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/kitchen/orders/{id}/status", kitchen_api_status,       U,        COOK,     TX,     BODY_JSON, 4 * KB },
 
 	/* pages */
 	{ "GET",   "/docs",                           core_docs,                ANON,     0,        RF_PAGE, BODY_NONE, 0 },

@@ -1,0 +1,81 @@
+#include "kitchen.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "audit.h"
+#include "db.h"
+#include "http.h"
+#include "router.h"
+#include "valid.h"
+
+static const char *const steps[] = { "new", "cooking", "ready", "served", NULL };
+
+static int
+step_of(const char *s)
+{
+	int i;
+
+	for (i = 0; steps[i] != NULL; i++)
+		if (strcmp(steps[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* Open tickets of the caller's store, oldest first: not yet served, and
+ * paid (a cancelled order leaves the kitchen). */
+void
+kitchen_api_orders(struct req *r)
+{
+	const char *v[1] = { r->who.store_id };
+	PGresult *res = db_exec(r,
+	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(api_order(o) - 'payments' ORDER BY o.created_at, o.id), '[]'), "
+	    "'next_cursor', NULL) FROM orders o WHERE o.store_id = $1 AND o.kitchen_status <> 'served' "
+	    "AND o.status = 'paid'", 1, v);
+
+	if (res == NULL)
+		db_fail(r);
+	else
+		resp_text(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void
+kitchen_api_status(struct req *r)
+{
+	static const struct vfield fields[] = {
+		{ "status", V_ENUM, 1, 0, 0, steps, 0 },
+	};
+	const char *to, *v[3];
+	PGresult *res;
+	int from;
+
+	if (valid_object(r, r->json, fields, 1, NULL) < 0)
+		return;
+	to = json_string_value(json_object_get(r->json, "status"));
+	v[0] = r->params[0];
+	v[1] = r->who.store_id;
+	res = db_exec(r, "SELECT kitchen_status FROM orders WHERE id = $1 AND store_id = $2 FOR UPDATE", 2, v);
+	if (res == NULL) {
+		db_fail(r);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		resp_error(r, 404, "not_found", NULL);
+		return;
+	}
+	from = step_of(PQgetvalue(res, 0, 0));
+	/* forward only, one or more steps; a manager may also step back */
+	if (step_of(to) <= from && !(r->who.role & ROLES_MANAGER_UP && step_of(to) != from)) {
+		resp_error(r, 400, "validation_failed", "status");
+		return;
+	}
+	v[2] = to;
+	res = db_exec(r, "UPDATE orders SET kitchen_status = $3, kitchen_updated_at = now() "
+	    "WHERE id = $1 AND store_id = $2 RETURNING api_order(orders) - 'payments'", 3, v);
+	if (res == NULL || audit(r, "kitchen_status", "order", r->params[0],
+	    json_pack("{s:s, s:s}", "from", steps[from], "to", to)) < 0) {
+		db_fail(r);
+		return;
+	}
+	resp_text(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
