@@ -31,7 +31,7 @@ CFLAGS  := $(BASE_CFLAGS) $(REL_CFLAGS)
 LDFLAGS := $(REL_LDFLAGS)
 endif
 
-MAINS     := fcgi/posd.c fcgi/posctl.c
+MAINS     := fcgi/posd.c fcgi/posctl.c fcgi/posev.c
 LIB_SRCS  := $(filter-out $(MAINS),$(wildcard fcgi/*.c))
 LIB_OBJS  := $(LIB_SRCS:fcgi/%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -43,7 +43,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 all: build ## Build the workers and the command-line tool (release flavour)
 
-build: $(B)/posd $(B)/posctl ## Same as all; SAN=1 builds the sanitizer flavour in build/asan
+build: $(B)/posd $(B)/posctl $(B)/posev ## Same as all; SAN=1 builds the sanitizer flavour in build/asan
 
 $(B)/obj/%.o: fcgi/%.c
 	@mkdir -p $(@D)
@@ -54,6 +54,9 @@ $(B)/posd: $(B)/obj/posd.o $(LIB_OBJS)
 
 $(B)/posctl: $(B)/obj/posctl.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS)
+
+$(B)/posev: $(B)/obj/posev.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -pthread -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)

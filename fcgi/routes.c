@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "core.h"
 #include "devices.h"
+#include "events.h"
 #include "kitchen.h"
 #include "pages.h"
 #include "tenants.h"
@@ -113,6 +114,9 @@ const struct route routes[] = {
 	/* kitchen (cook+) */
 	{ "GET",   "/api/kitchen/orders",             kitchen_api_orders,       U,        COOK,     TX,     BODY_NONE, 0 },
 	{ "POST",  "/api/kitchen/orders/{id}/status", kitchen_api_status,       U,        COOK,     TX,     BODY_JSON, 4 * KB },
+
+	/* live events (served by posev; this row states who may listen) */
+	{ "GET",   "/api/events",                     events_elsewhere,         U | D | WHO_SESSION, 0, TX | RF_STREAM, BODY_NONE, 0 },
 
 	/* pages */
 	{ "GET",   "/docs",                           core_docs,                ANON,     0,        RF_PAGE, BODY_NONE, 0 },

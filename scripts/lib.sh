@@ -105,6 +105,35 @@ workers_up() {
 	return 1
 }
 
+# posev: the event streams, a process of its own beside the workers
+events_up() {
+	local bin=${1:-$ROOT/build/posev} i
+	rm -f "$VARDIR/run/events.sock"
+	"$bin" >>"$VARDIR/log/posev.log" 2>&1 &
+	echo $! >"$VARDIR/run/posev.pid"
+	for i in $(seq 1 100); do
+		[ -S "$VARDIR/run/events.sock" ] && return 0
+		sleep 0.1
+	done
+	say "stack: posev did not open its socket"
+	tail -20 "$VARDIR/log/posev.log" >&2
+	return 1
+}
+
+events_down() {
+	local pid i
+	[ -f "$VARDIR/run/posev.pid" ] || return 0
+	pid=$(cat "$VARDIR/run/posev.pid")
+	if kill -TERM "$pid" 2>/dev/null; then
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$VARDIR/run/posev.pid"
+}
+
 workers_down() {
 	local pid i
 	[ -f "$VARDIR/run/posd.pid" ] || return 0
@@ -164,12 +193,14 @@ stack_up() {
 	migrate
 	[ "${POS_DEMO:-1}" = 1 ] && "${POSCTL:-$ROOT/build/posctl}" seed-demo >&2
 	workers_up "${1:-$ROOT/build/posd}"
+	events_up "$(dirname "${1:-$ROOT/build/posd}")/posev"
 	nginx_up
 	wait_http "http://127.0.0.1:$PORT/healthz"
 }
 
 stack_down() {
 	nginx_down
+	events_down
 	workers_down
 	pg_down
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/lib.sh"
 case "${1:-}" in
-pg_up|pg_down|nginx_up|nginx_down|workers_up|workers_down|migrate)
+pg_up|pg_down|nginx_up|nginx_down|workers_up|workers_down|events_up|events_down|migrate)
 	"$@" ;;
 *)
 	echo "usage: $0 pg_up|pg_down|nginx_up|nginx_down|workers_up [BIN]|workers_down|migrate" >&2
