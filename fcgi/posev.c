@@ -402,6 +402,7 @@ main(void)
 	close(listen_sock);
 	unlink(path);
 	pthread_join(lt, NULL);
-	usleep(200000);
+	usleep(200000);	/* streams see the flag and end */
+	free(ts);
 	return 0;
 }
