@@ -672,30 +672,69 @@ cat_pos_items(struct req *r)
 	    0, NULL), NULL);
 }
 
-/* Everything that changed at or after the cursor.  The next cursor is the
- * xmin of this statement's snapshot: rows written by transactions still
- * running now get an xid at or above it, so the next pull sees them. */
+/* Everything that changed since the cursor, as one indexed range scan per
+ * table.  The cursor is the pull's own snapshot: "xmax" or "xmax.xip,xip,…"
+ * (the transactions still running then).  A row not returned before was
+ * written either by a transaction that had not started (xid >= xmax) or by
+ * one still running (xid in xip); everything else was visible to that pull
+ * and went out with it.  So nothing is skipped, and an unchanged catalogue
+ * pulls empty however busy the database is.  A plain sequence or the
+ * snapshot's xmin alone would skip rows or send them again and again. */
 void
 cat_sync_pull(struct req *r)
 {
-	const char *c = kv_get(&r->query_params, "cursor");
+	const char *c = kv_get(&r->query_params, "cursor"), *dot;
+	const char *v[2] = { "0", "{}" };
 	PGresult *res;
 
-	if (c != NULL && *c == '\0')
-		c = NULL;
-	if (c != NULL && (strspn(c, "0123456789") != strlen(c) || strlen(c) > 19)) {
-		resp_error(r, 400, "validation_failed", "cursor");
-		return;
+	if (c != NULL && *c != '\0') {
+		size_t n = strlen(c);
+
+		dot = strchr(c, '.');
+		if (n > 8000 || strspn(c, "0123456789.,") != n || *c == '.' ||
+		    (dot != NULL && (strchr(dot + 1, '.') != NULL || dot[1] == '\0')) ||
+		    (dot ? (size_t)(dot - c) : n) > 19) {
+			resp_error(r, 400, "validation_failed", "cursor");
+			return;
+		}
+		v[0] = dot ? arena_strndup(r->a, c, (size_t)(dot - c)) : c;
+		if (dot != NULL) {
+			/* a snapshot's running transactions are all below its xmax */
+			unsigned long long xmax = strtoull(v[0], NULL, 10);
+			const char *p = dot + 1;
+
+			while (*p) {
+				char *end;
+				unsigned long long x = strtoull(p, &end, 10);
+
+				if (end == p || end - p > 19 || x >= xmax || (*end != ',' && *end != '\0') ||
+				    (*end == ',' && end[1] == '\0')) {
+					resp_error(r, 400, "validation_failed", "cursor");
+					return;
+				}
+				p = *end ? end + 1 : end;
+			}
+			v[1] = arena_printf(r->a, "{%s}", dot + 1);
+		}
 	}
-	res = exec1(r,
+	res = db_exec(r,
+	    "WITH s AS (SELECT pg_current_snapshot() AS snap) "
 	    "SELECT jsonb_build_object('changes', jsonb_build_object("
-	    "'categories', coalesce((SELECT jsonb_agg(api_category(x)) FROM categories x WHERE x.change_xid >= $1::xid8), '[]'), "
-	    "'products', coalesce((SELECT jsonb_agg(api_product(x)) FROM products x WHERE x.change_xid >= $1::xid8), '[]'), "
-	    "'modifier_groups', coalesce((SELECT jsonb_agg(api_modifier_group(x)) FROM modifier_groups x WHERE x.change_xid >= $1::xid8), '[]'), "
-	    "'rates', coalesce((SELECT jsonb_agg(api_rate(x)) FROM rates x WHERE x.change_xid >= $1::xid8), '[]')), "
-	    "'cursor', pg_snapshot_xmin(pg_current_snapshot())::text)", c ? c : "0");
-	if (res != NULL && r->who.device_id != NULL)
-		(void)exec1(r, "UPDATE devices SET last_sync_at = now() WHERE id = $1", r->who.device_id);
+	    "'categories', coalesce((SELECT jsonb_agg(api_category(x)) FROM categories x "
+	    "  WHERE x.change_xid >= $1::xid8 OR x.change_xid = ANY($2::xid8[])), '[]'), "
+	    "'products', coalesce((SELECT jsonb_agg(api_product(x)) FROM products x "
+	    "  WHERE x.change_xid >= $1::xid8 OR x.change_xid = ANY($2::xid8[])), '[]'), "
+	    "'modifier_groups', coalesce((SELECT jsonb_agg(api_modifier_group(x)) FROM modifier_groups x "
+	    "  WHERE x.change_xid >= $1::xid8 OR x.change_xid = ANY($2::xid8[])), '[]'), "
+	    "'rates', coalesce((SELECT jsonb_agg(api_rate(x)) FROM rates x "
+	    "  WHERE x.change_xid >= $1::xid8 OR x.change_xid = ANY($2::xid8[])), '[]')), "
+	    "'cursor', (SELECT pg_snapshot_xmax(snap)::text || coalesce('.' || nullif(array_to_string(array("
+	    "  SELECT pg_snapshot_xip(snap) ORDER BY 1), ','), ''), '') FROM s))", 2, v);
+	if (res != NULL && r->who.device_id != NULL) {
+		const char *d[1] = { r->who.device_id };
+
+		(void)db_exec(r, "UPDATE devices SET last_sync_at = now() WHERE id = $1", 1, d);
+	}
 	reply_one(r, 200, res, "cursor");
 }
 

@@ -281,6 +281,29 @@ submit(struct req *r, json_t *items)
 	return load_json(r, PQgetvalue(res, 0, 0));
 }
 
+/* One order through order_submit, which answers with the whole stored
+ * order (a batch only needs id, status and number).  Steals item. */
+static json_t *
+submit_one(struct req *r, json_t *item)
+{
+	json_t *o = json_object_get(item, "order");
+	char *order = json_dumps(o, JSON_COMPACT), *cards = json_dumps(json_object_get(item, "cards"), JSON_COMPACT);
+	const char *v[6] = { order, json_string_value(json_object_get(item, "hash")), r->who.store_id,
+	    r->who.device_id, json_string_value(json_object_get(o, "cashier_id")), cards };
+	PGresult *res;
+	json_t *out = NULL;
+
+	if (order == NULL || cards == NULL)
+		die("json_dumps");
+	arena_defer(r->a, free, order);
+	arena_defer(r->a, free, cards);
+	res = db_exec(r, "SELECT order_submit($1::jsonb, $2, $3::uuid, $4::uuid, $5::uuid, $6::jsonb)", 6, v);
+	if (res != NULL)
+		out = load_json(r, PQgetvalue(res, 0, 0));
+	json_decref(item);
+	return out;
+}
+
 static json_t *
 submit_item(struct req *r, json_t *o)
 {
@@ -303,12 +326,12 @@ orders_api_create(struct req *r)
 		resp_error(r, 400, "validation_failed", bad);
 		return;
 	}
-	results = submit(r, json_pack("[o]", submit_item(r, r->json)));
+	results = submit_one(r, submit_item(r, r->json));
 	if (results == NULL) {
 		db_fail(r);
 		return;
 	}
-	one = json_array_get(results, 0);
+	one = results;
 	status = json_string_value(json_object_get(one, "status"));
 	order = json_object_get(one, "order");
 	if (strcmp(status, "created") == 0 || strcmp(status, "duplicate") == 0) {
@@ -399,7 +422,7 @@ orders_sync_push(struct req *r)
 			id = json_string_value(json_object_get(d, "id"));
 			if (strcmp(st, "created") == 0 || strcmp(st, "duplicate") == 0) {
 				json_array_append_new(results, json_pack("{s:s, s:s, s:O?}", "id", id, "status", st,
-				    "number", json_object_get(json_object_get(d, "order"), "number")));
+				    "number", json_object_get(d, "number")));
 			} else if (strcmp(st, "conflict") == 0) {
 				log_warn("order %s sent again with a different body", id);
 				json_array_append_new(results, rejected(id, "conflict",

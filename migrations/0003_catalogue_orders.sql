@@ -1,11 +1,11 @@
 -- Catalogue, stock ledger, orders and sync.
 --
 -- Catalogue rows carry change_xid, the id of the transaction that last wrote
--- them.  GET /api/sync/pull returns the rows with change_xid at or above the
--- cursor, and hands out as the next cursor the xmin of its own snapshot: a row
--- written by a transaction still running at pull time has an xid at or above
--- that xmin, so the next pull returns it.  A plain sequence cursor would skip
--- such rows for good.  Re-sent rows are harmless: the till upserts by id.
+-- them.  GET /api/sync/pull hands out its own snapshot as the cursor (xmax
+-- and the transactions still running); the next pull returns the rows whose
+-- change_xid is at or above that xmax or among those running ones — exactly
+-- what the last pull could not see — as one indexed range scan per table.
+-- A plain sequence cursor would skip rows of transactions that commit late.
 
 CREATE FUNCTION touch_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -521,25 +521,155 @@ BEGIN
 END
 $$;
 
--- A batch from a till's outbox: each order stands alone (its own
--- subtransaction), one round trip for all.  p_items: [{order, hash, cards}].
+-- A batch from a till's outbox, set-based: one statement per table for the
+-- whole batch, so 500 orders cost little more than one.  Each order still
+-- stands alone: duplicates, conflicts and invalid orders are sorted out
+-- first and answered one by one, and should the set-based insert fail for a
+-- reason no check foresaw, the batch falls back to one subtransaction per
+-- order (order_submit), so one bad order never blocks the rest.
+-- p_items: [{order, hash, cards}].  Returns [{id, status, number?, field?}].
 CREATE FUNCTION order_submit_many(p_items jsonb, p_store uuid, p_device uuid, p_cashier uuid)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-    it jsonb;
-    res jsonb := '[]';
+    t uuid := NULLIF(current_setting('app.tenant_id', true), '')::uuid;
+    v_store stores;
+    v_day date;
+    v_new integer;
+    v_last integer;
+    res jsonb;
+    rec record;
     one jsonb;
 BEGIN
-    FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+    SELECT * INTO v_store FROM stores WHERE id = p_store;
+    v_day := (now() AT TIME ZONE v_store.time_zone)::date;
+    DROP TABLE IF EXISTS _batch;
+    CREATE TEMP TABLE _batch ON COMMIT DROP AS
+    SELECT x.n, (x.it->'order'->>'id')::uuid AS id, x.it->'order' AS o, x.it->>'hash' AS h,
+           coalesce(x.it->'cards', '[]') AS cards,
+           coalesce((x.it->'order'->>'cashier_id')::uuid, p_cashier) AS cashier,
+           coalesce(x.it->'order'->>'currency', v_store.base_currency) AS cur,
+           NULL::text AS status, NULL::text AS field, NULL::integer AS number, NULL::numeric AS rate
+    FROM jsonb_array_elements(p_items) WITH ORDINALITY x(it, n);
+
+    -- the same id arriving on another connection: wait for it (ids in a
+    -- fixed order, so two batches never wait on each other in a circle)
+    PERFORM pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(t::text || id::text, 727) AS k
+                                          FROM _batch ORDER BY 1) s;
+    UPDATE _batch b SET status = CASE WHEN o.body_hash = b.h THEN 'duplicate' ELSE 'conflict' END,
+                        number = o.number
+    FROM orders o WHERE o.id = b.id;
+    -- a repeat inside the batch answers like a repeat of the first
+    UPDATE _batch b SET status = CASE WHEN f.first_h = b.h THEN 'duplicate' ELSE 'conflict' END
+    FROM (SELECT n, first_value(h) OVER w AS first_h, row_number() OVER w AS k
+          FROM _batch WINDOW w AS (PARTITION BY id ORDER BY n)) f
+    WHERE f.n = b.n AND f.k > 1 AND b.status IS NULL;
+
+    -- what the lines and payments name must exist (see order_submit)
+    UPDATE _batch b SET status = 'invalid', field = 'lines.product_id' WHERE b.status IS NULL AND EXISTS (
+        SELECT FROM jsonb_array_elements(b.o->'lines') l
+        WHERE NOT EXISTS (SELECT FROM products p WHERE p.id = (l->>'product_id')::uuid));
+    UPDATE _batch b SET status = 'invalid', field = 'lines.modifiers.id' WHERE b.status IS NULL AND EXISTS (
+        SELECT FROM jsonb_array_elements(b.o->'lines') l, jsonb_array_elements(coalesce(l->'modifiers', '[]')) m
+        WHERE NOT EXISTS (SELECT FROM modifiers x WHERE x.id = (m->>'id')::uuid));
+    UPDATE _batch b SET status = 'invalid', field = 'payments.currency' WHERE b.status IS NULL AND EXISTS (
+        SELECT FROM jsonb_array_elements(b.o->'payments') p WHERE p->>'currency' <> b.cur);
+    UPDATE _batch b SET status = 'invalid', field = 'cashier_id' WHERE b.status IS NULL AND b.cashier IS NOT NULL
+        AND NOT EXISTS (SELECT FROM users u WHERE u.id = b.cashier);
+    UPDATE _batch b SET rate = CASE WHEN b.cur = v_store.base_currency THEN 1 ELSE (
+        SELECT x.rate FROM rates x WHERE x.currency = b.cur
+          AND x.day <= ((b.o->>'created_at')::timestamptz AT TIME ZONE v_store.time_zone)::date
+        ORDER BY x.day DESC LIMIT 1) END
+    WHERE b.status IS NULL;
+    UPDATE _batch b SET status = 'invalid', field = 'currency' WHERE b.status IS NULL AND b.rate IS NULL;
+
+    ANALYZE _batch;	-- a temporary table has no statistics until asked: plan the inserts right
+    SELECT count(*) INTO v_new FROM _batch WHERE status IS NULL;
+    IF v_new > 0 THEN
         BEGIN
-            one := order_submit(it->'order', it->>'hash', p_store, p_device,
-                                coalesce((it->'order'->>'cashier_id')::uuid, p_cashier), it->'cards');
+            INSERT INTO order_numbers (tenant_id, store_id, business_date, last) VALUES (t, p_store, v_day, v_new)
+            ON CONFLICT (tenant_id, store_id, business_date) DO UPDATE SET last = order_numbers.last + v_new
+            RETURNING last INTO v_last;
+            UPDATE _batch b SET number = v_last - v_new + s.k, status = 'created'
+            FROM (SELECT n, row_number() OVER (ORDER BY n) AS k FROM _batch WHERE status IS NULL) s
+            WHERE s.n = b.n;
+            INSERT INTO orders (tenant_id, id, store_id, device_id, cashier_id, number, business_date, created_at,
+                                currency, base_currency, rate, subtotal, discount, total, total_base, note, body_hash)
+            SELECT t, b.id, p_store, p_device, b.cashier, b.number, v_day, (b.o->>'created_at')::timestamptz,
+                   b.cur, v_store.base_currency, b.rate, s.sub, coalesce((b.o->>'discount')::bigint, 0),
+                   s.sub - coalesce((b.o->>'discount')::bigint, 0),
+                   money_round((s.sub - coalesce((b.o->>'discount')::bigint, 0)) * b.rate), b.o->>'note', b.h
+            FROM _batch b CROSS JOIN LATERAL (
+                SELECT sum((l->>'unit_price')::bigint * (l->>'qty')::bigint) AS sub
+                FROM jsonb_array_elements(b.o->'lines') l) s
+            WHERE b.status = 'created';
+            INSERT INTO order_lines (tenant_id, order_id, line_no, product_id, name, qty, unit_price, modifiers, note, total)
+            SELECT t, b.id, x.k, (x.l->>'product_id')::uuid,
+                   (SELECT p.name FROM products p WHERE p.id = (x.l->>'product_id')::uuid),
+                   (x.l->>'qty')::integer, (x.l->>'unit_price')::bigint,
+                   coalesce((SELECT jsonb_agg(jsonb_build_object('id', (m->>'id')::uuid,
+                                 'price_delta', (m->>'price_delta')::bigint,
+                                 'name', coalesce((SELECT md.name FROM modifiers md WHERE md.id = (m->>'id')::uuid),
+                                                  m->>'name'))
+                                 ORDER BY mo.j)
+                             FROM jsonb_array_elements(coalesce(x.l->'modifiers', '[]')) WITH ORDINALITY mo(m, j)), '[]'),
+                   x.l->>'note', (x.l->>'unit_price')::bigint * (x.l->>'qty')::bigint
+            FROM _batch b CROSS JOIN LATERAL jsonb_array_elements(b.o->'lines') WITH ORDINALITY x(l, k)
+            WHERE b.status = 'created';
+            INSERT INTO order_payments (tenant_id, order_id, n, method, currency, amount, amount_base, tendered, change, card_last4)
+            SELECT t, b.id, x.k, x.p->>'method', x.p->>'currency', (x.p->>'amount')::bigint,
+                   money_round((x.p->>'amount')::bigint * b.rate), (x.p->>'tendered')::bigint,
+                   (x.p->>'tendered')::bigint - (x.p->>'amount')::bigint, b.cards->>((x.k - 1)::integer)
+            FROM _batch b CROSS JOIN LATERAL jsonb_array_elements(b.o->'payments') WITH ORDINALITY x(p, k)
+            WHERE b.status = 'created';
+            -- stock for the whole batch: movements per order, levels per item
+            -- (locked in item order)
+            WITH l AS (
+                SELECT ol.* FROM order_lines ol JOIN _batch b ON b.id = ol.order_id AND b.status = 'created'
+            ), need AS (
+                SELECT l.order_id, ri.ingredient_id AS item_id, 'ingredient' AS item_kind, ri.qty * l.qty AS q
+                FROM l JOIN recipes r ON r.product_id = l.product_id AND r.is_active
+                JOIN recipe_items ri ON ri.tenant_id = r.tenant_id AND ri.recipe_id = r.id
+                UNION ALL
+                SELECT l.order_id, l.product_id, 'product', l.qty FROM l
+                WHERE NOT EXISTS (SELECT FROM recipes r WHERE r.product_id = l.product_id AND r.is_active)
+                UNION ALL
+                SELECT l.order_id, m.ingredient_id, 'ingredient', coalesce(m.qty, 0) * l.qty
+                FROM l CROSS JOIN LATERAL jsonb_array_elements(l.modifiers) e
+                JOIN modifiers m ON m.id = (e->>'id')::uuid
+                WHERE m.ingredient_id IS NOT NULL
+            ), d AS (
+                SELECT order_id, item_id, item_kind, -sum(q)::bigint AS qty FROM need
+                GROUP BY order_id, item_id, item_kind HAVING sum(q) <> 0
+            ), mv AS (
+                INSERT INTO stock_movements (tenant_id, item_id, item_kind, kind, qty, order_id, user_id, device_id)
+                SELECT t, d.item_id, d.item_kind, 'sale', d.qty, d.order_id, b.cashier, p_device
+                FROM d JOIN _batch b ON b.id = d.order_id
+            )
+            INSERT INTO stock_levels (tenant_id, item_id, item_kind, qty)
+            SELECT t, item_id, item_kind, sum(qty) FROM d GROUP BY item_id, item_kind ORDER BY item_id
+            ON CONFLICT (tenant_id, item_id) DO UPDATE SET qty = stock_levels.qty + EXCLUDED.qty, updated_at = now();
         EXCEPTION WHEN OTHERS THEN
-            one := jsonb_build_object('status', 'error', 'sqlstate', SQLSTATE);
+            -- something no check foresaw: one subtransaction per order instead
+            RAISE WARNING 'order_submit_many: set-based insert failed (% %), one by one', SQLSTATE, SQLERRM;
+            UPDATE _batch SET status = NULL, number = NULL WHERE status = 'created';
+            FOR rec IN SELECT * FROM _batch WHERE status IS NULL ORDER BY n LOOP
+                BEGIN
+                    one := order_submit(rec.o, rec.h, p_store, p_device, rec.cashier, rec.cards);
+                    UPDATE _batch SET status = one->>'status', field = one->>'field',
+                                      number = (one->'order'->>'number')::integer
+                    WHERE n = rec.n;
+                EXCEPTION WHEN OTHERS THEN
+                    UPDATE _batch SET status = 'error', field = SQLSTATE WHERE n = rec.n;
+                END;
+            END LOOP;
         END;
-        res := res || jsonb_build_array(one || jsonb_build_object('id', it->'order'->>'id'));
-    END LOOP;
-    RETURN res;
+    END IF;
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('id', b.id, 'status', b.status, 'number', b.number,
+               'field', CASE WHEN b.status = 'invalid' THEN b.field END,
+               'sqlstate', CASE WHEN b.status = 'error' THEN b.field END)) ORDER BY b.n)
+    INTO res FROM _batch b;
+    DROP TABLE _batch;
+    RETURN coalesce(res, '[]');
 END
 $$;
 
