@@ -85,7 +85,7 @@ else
 	export POS_SUPERADMIN_PASSWORD=${POS_SUPERADMIN_PASSWORD:-superadmin-password-1}
 	"$POSCTL" create-superadmin || note_fail 1 "create-superadmin"
 	export BASE_URL="http://127.0.0.1:$PORT" ROOT VARDIR PORT ARTIFACTS POSCTL
-	for suite in api browser; do
+	for suite in api browser webkit; do
 		files=$(ls "$ROOT"/tests/$suite/*.test.mjs 2>/dev/null)
 		[ -n "$files" ] || continue
 		section "$suite tests (node --test)"
