@@ -17,7 +17,7 @@ import { clientLog } from './js/api.js';
 
 // sha256 of the shell files (see js/shell.js); tests/browser/till.test.mjs
 // checks it and prints the new value when the files change.
-const VERSION = 'e5159d90f2f4db6b';
+const VERSION = 'eac02a623542c64b';
 const CACHE_NAME = CACHE_PREFIX + VERSION;
 
 const shellUrls = new Set(SHELL.map((p) => new URL(p, self.location).href));

@@ -13,6 +13,7 @@ import { enqueueOrder, listOutbox, outboxStats, retryRejected, markRevoked } fro
 import { startSync, stopSync, kick, pull, setManualOffline, state as syncState } from './sync.js';
 import { activate, keyFromScan, pinSignIn, pinLockedFor, loadSession, saveSession } from './auth.js';
 import { setLang, getLang, pickLang, locale, t, tn, apply as applyI18n } from './i18n.js';
+import { recordSale, startLive, stopLive, setLiveOffline, noteOrder, live } from './ready.js';
 
 const PIN_MAX = 8;
 
@@ -37,6 +38,7 @@ const S = {
   completing: false,
   pinBusy: false,
   version: '',
+  ready: [], // orders of this till the kitchen has ready (js/ready.js)
 };
 
 const currency = () => S.store?.base_currency || S.catalog.products[0]?.currency || 'AZN';
@@ -54,6 +56,7 @@ function showScreen(name) {
   document.body.classList.remove('cart-open');
   renderHeader();
   renderUpdateBanner();
+  renderReady();
 }
 
 function renderHeader() {
@@ -203,6 +206,8 @@ async function afterActivation() {
     onRevoked: () => onRevoked(),
     onPullError: () => renderOffline(),
   });
+  setLiveOffline(S.manualOffline);
+  startLive(S.device.token, { onChange: onReadyChange, onState: onLiveState });
   const sess = loadSession();
   if (sess?.user?.id) {
     S.cashier = sess;
@@ -235,6 +240,7 @@ async function onRevoked() {
   S.device = await kvGet('device');
   if (S.device && !S.device.revoked) return; // activated again meanwhile
   stopSync();
+  stopLive();
   if (saleOpen()) {
     // let the cashier finish the sale in hand: it goes to the outbox anyway
     S.revokedPending = true;
@@ -728,6 +734,9 @@ async function completeSale() {
       deviceName: S.device?.name, timeZone: timeZone(), cashier: receipt.cashier, receipt,
     });
     S.receipt = { ...receipt, id: order.id, local_number: local, created_at: order.created_at, payments: order.payments };
+    // for "order ready" (a failure here costs that notice only, never the sale)
+    await recordSale({ id: order.id, local_number: local, total, currency: receipt.currency, sold_at: order.created_at })
+      .catch((e) => clientLog('warn', `recent order not kept: ${e?.message || e}`));
     S.cart.clear();
     S.payments = [];
     showReceipt();
@@ -740,6 +749,43 @@ async function completeSale() {
   } finally {
     S.completing = false;
     renderPay();
+  }
+}
+
+// ------------------------------------------------------------ orders ready
+// The kitchen has them ready: a toast when one becomes ready, and the bar
+// under the header listing them until the kitchen marks them served.
+function onReadyChange(list, newly) {
+  S.ready = list;
+  renderReady(new Set(newly.map((e) => e.id)));
+  if (newly.length) {
+    const nums = newly.map((e) => e.local_number || e.server_number).filter(Boolean);
+    toast(nums.length === 1 ? t('ready.toast', { number: nums[0] }) : t('ready.toast_many', { numbers: nums.join(', ') }), 'ok', 8000);
+    try { navigator.vibrate?.(200); } catch { /* not offered */ }
+  }
+}
+
+// The kitchen's event stream connected or lost (shown in the menu).
+function onLiveState() {
+  document.body.dataset.live = live.connected ? 'on' : 'off';
+  if ($('#menu-dialog').open) openMenu();
+}
+
+function renderReady(fresh = new Set()) {
+  const on = S.ready.length > 0 && !!S.device?.token && !S.device.revoked && !['loading', 'activate'].includes(S.screen);
+  show('#ready-bar', on);
+  const list = clear($('#ready-list'));
+  if (!on) return;
+  $('#ready-count').textContent = String(S.ready.length);
+  for (const e of S.ready) {
+    const server = e.server_number ?? null;
+    list.append(h('li', {
+      class: ['ready-item', fresh.has(e.id) && 'is-new'],
+      dataset: { id: e.id, number: e.local_number || '' },
+      title: [server !== null && t('ready.server_number', { number: server }), timeText(e.sold_at),
+        typeof e.total === 'number' ? money(e.total, e.currency || currency()) : ''].filter(Boolean).join(' · '),
+    },
+    h('span', { class: 'ready-num' }, e.local_number || (server !== null ? `№ ${server}` : '—'))));
   }
 }
 
@@ -802,6 +848,7 @@ async function fetchServerNumber(r) {
   r.server_number = null; // asked once
   if (!S.device?.token || S.manualOffline) return;
   const res = await request('GET', `/api/orders/${encodeURIComponent(r.id)}`, { token: S.device.token });
+  if (res.kind === 'ok') noteOrder(res.json);
   if (res.kind === 'ok' && res.json?.number !== undefined && res.json?.number !== null) {
     r.server_number = res.json.number;
     if (S.receipt === r) renderReceiptStatus();
@@ -879,6 +926,7 @@ function openMenu() {
   item('menu.device', S.device?.name);
   item('menu.version', S.version);
   item('menu.last_sync', syncState.lastResult?.at ? timeText(syncState.lastResult.at) : '');
+  item('menu.live', t(live.connected ? 'menu.live_on' : 'menu.live_off'));
   openDialog('#menu-dialog');
 }
 
@@ -896,6 +944,7 @@ function renderAll() {
   if (S.screen === 'pay') renderPay();
   if (S.screen === 'receipt') { renderReceipt(); renderReceiptStatus(); }
   if (S.screen === 'pin') renderPin();
+  renderReady();
   refreshStats();
 }
 
@@ -996,6 +1045,7 @@ function bind() {
     renderHeader();
     await kvSet('offline_manual', S.manualOffline); // the service worker's sender reads it there
     setManualOffline(S.manualOffline);
+    setLiveOffline(S.manualOffline);
     if (!S.manualOffline) fetchStore();
   });
   $('#lock-btn').addEventListener('click', lock);

@@ -1,7 +1,7 @@
 // IndexedDB of the till: one database, used by the page and the service
 // worker alike (no window globals here).
 //
-// Stores (database "pos-till", version 1):
+// Stores (database "pos-till", version 2):
 //   kv               {key, value}        device, store, cursor, lang, offline_manual,
 //                                         counter {day, n}, batch_size
 //   categories       {id, name, sort, is_active}
@@ -14,8 +14,16 @@
 //                    index queued_at (oldest first)
 //   cashiers         {user_id, user, salt, hash, iterations, algo, updated_at}
 //                    (salted PIN verifiers for offline sign-in)
+//   recent           {id, local_number, server_number, total, currency, sold_at,
+//                     kitchen_status, updated_at}   (version 2; js/ready.js)
+//                    index sold_at — the last ~100 sales of this till, kept
+//                    after the outbox entry is gone, for "order ready"
+//
+// The page and the service worker always come from the same shell version
+// (the new worker waits until the page reloads), so an upgrade here never
+// meets an older module still opening version 1.
 export const DB_NAME = 'pos-till';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 let dbPromise = null;
 
@@ -31,12 +39,16 @@ function upgrade(db, oldVersion) {
     outbox.createIndex('queued_at', 'queued_at');
     db.createObjectStore('cashiers', { keyPath: 'user_id' });
   }
+  if (oldVersion < 2) {
+    const recent = db.createObjectStore('recent', { keyPath: 'id' });
+    recent.createIndex('sold_at', 'sold_at');
+  }
 }
 
 export function openDb() {
   if (dbPromise) return dbPromise;
-  dbPromise = new Promise((resolve, reject) => {
-    const r = indexedDB.open(DB_NAME, DB_VERSION);
+  const attempt = (version) => new Promise((resolve, reject) => {
+    const r = version === undefined ? indexedDB.open(DB_NAME) : indexedDB.open(DB_NAME, version);
     r.onupgradeneeded = (e) => upgrade(r.result, e.oldVersion);
     r.onsuccess = () => {
       const db = r.result;
@@ -45,9 +57,19 @@ export function openDb() {
       db.onclose = () => { dbPromise = null; };
       resolve(db);
     };
-    r.onerror = () => { dbPromise = null; reject(r.error); };
+    r.onerror = (e) => {
+      // a newer till (another tab) already upgraded the database: upgrades
+      // only ever add stores, so open it at its own version
+      if (version !== undefined && r.error?.name === 'VersionError') {
+        e.preventDefault();
+        attempt(undefined).then(resolve, reject);
+        return;
+      }
+      reject(r.error);
+    };
     r.onblocked = () => { /* waits for the other connection to close */ };
   });
+  dbPromise = attempt(DB_VERSION).catch((e) => { dbPromise = null; throw e; });
   return dbPromise;
 }
 

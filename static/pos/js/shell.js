@@ -25,6 +25,7 @@ export const SHELL = [
   './js/catalog.js',
   './js/outbox.js',
   './js/sync.js',
+  './js/ready.js',
   './js/auth.js',
   './js/i18n.js',
   './i18n/ru.json',
