@@ -5,6 +5,7 @@
  * request in flight and exit; the supervisor waits for them. */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,10 @@ worker(int sock)
 	set_signal(SIGTERM, on_term, 0);
 	set_signal(SIGINT, SIG_IGN, 1);	/* Ctrl-C reaches the supervisor, which stops us */
 	set_signal(SIGPIPE, SIG_IGN, 1);
+	/* A fixed mmap threshold: large blocks (a big catalogue pull, its
+	 * PGresult) go back to the system when freed instead of staying in the
+	 * heap after glibc raises the threshold to the largest block seen. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	arena_init(&a, 64 * 1024);
 	db_init(&db, app.cfg.db);
 	if (db_ensure(&db) < 0)
@@ -67,9 +72,12 @@ worker(int sock)
 	if (FCGX_InitRequest(&fr, sock, 0) != 0)
 		die("FCGX_InitRequest failed");
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
-		server_handle(&fr, &a, &db);
+		size_t big = server_handle(&fr, &a, &db) > 1024 * 1024;
+
 		FCGX_Finish_r(&fr);
 		arena_reset(&a);
+		if (big)
+			malloc_trim(256 * 1024);	/* hand back what a large request left free */
 	}
 	FCGX_Free(&fr, 1);
 	arena_free(&a);

@@ -236,7 +236,7 @@ read_body(FCGX_Request *fr, struct req *r, long long len)
 	return 0;
 }
 
-void
+size_t
 server_handle(FCGX_Request *fr, struct arena *a, struct db *db)
 {
 	struct timespec t0, t1;
@@ -320,6 +320,7 @@ send:
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 	    r->resp.body.len, r->who.user_id ? " user=" : "", r->who.user_id ? r->who.user_id : "");
 	log_set_request(NULL);
+	return r->resp.body.len + r->body_len;
 }
 
 /* ---- pages ---- */

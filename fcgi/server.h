@@ -11,7 +11,9 @@ struct arena;
 struct db;
 struct req;
 
-void server_handle(FCGX_Request *fr, struct arena *a, struct db *db);
+/* Returns the size of the reply's body (the worker trims its heap after
+ * large ones). */
+size_t server_handle(FCGX_Request *fr, struct arena *a, struct db *db);
 /* Everything after the request has been read: routing, checks, handler.
  * Exposed so tests can drive it with a hand-made request. */
 void server_dispatch(struct req *r);

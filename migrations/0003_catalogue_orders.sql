@@ -320,13 +320,20 @@ CREATE FUNCTION api_modifier_group(g modifier_groups) RETURNS jsonb LANGUAGE sql
         'created_at', rfc3339(g.created_at), 'updated_at', rfc3339(g.updated_at))
 $$;
 
-CREATE FUNCTION api_product(p products) RETURNS jsonb LANGUAGE sql STABLE AS $$
+-- A product's JSON from its row and its modifier group ids.  A single
+-- expression, so PostgreSQL inlines it: the pull of a large catalogue joins
+-- the ids in and pays no function call per row.
+CREATE FUNCTION api_product_row(p products, group_ids jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', p.id, 'name', p.name, 'category_id', p.category_id,
         'price', p.price, 'currency', p.currency, 'cost', p.cost, 'sku', p.sku, 'barcode', p.barcode,
         'image_url', p.image_url, 'sort', p.sort, 'is_active', p.is_active,
-        'modifier_group_ids', coalesce((SELECT jsonb_agg(pm.group_id ORDER BY pm.sort, pm.group_id)
-            FROM product_modifier_groups pm WHERE pm.tenant_id = p.tenant_id AND pm.product_id = p.id), '[]'),
+        'modifier_group_ids', coalesce(group_ids, '[]'),
         'created_at', rfc3339(p.created_at), 'updated_at', rfc3339(p.updated_at))
+$$;
+
+CREATE FUNCTION api_product(p products) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT api_product_row(p, (SELECT jsonb_agg(pm.group_id ORDER BY pm.sort, pm.group_id)
+        FROM product_modifier_groups pm WHERE pm.tenant_id = p.tenant_id AND pm.product_id = p.id))
 $$;
 
 -- A recipe with its computed cost (minor units, half away from zero).
@@ -379,15 +386,15 @@ RETURNS TABLE (item_id uuid, item_kind text, qty bigint) LANGUAGE sql STABLE AS 
         SELECT * FROM order_lines WHERE order_id = p_order
     ), need AS (
         SELECT ri.ingredient_id AS item_id, 'ingredient' AS item_kind, ri.qty * l.qty AS q
-        FROM l JOIN recipes r ON r.product_id = l.product_id AND r.is_active
+        FROM l JOIN recipes r ON r.tenant_id = l.tenant_id AND r.product_id = l.product_id AND r.is_active
         JOIN recipe_items ri ON ri.tenant_id = r.tenant_id AND ri.recipe_id = r.id
         UNION ALL
         SELECT l.product_id, 'product', l.qty FROM l
-        WHERE NOT EXISTS (SELECT FROM recipes r WHERE r.product_id = l.product_id AND r.is_active)
+        WHERE NOT EXISTS (SELECT FROM recipes r WHERE r.tenant_id = l.tenant_id AND r.product_id = l.product_id AND r.is_active)
         UNION ALL
         SELECT m.ingredient_id, 'ingredient', coalesce(m.qty, 0) * l.qty
         FROM l CROSS JOIN LATERAL jsonb_array_elements(l.modifiers) e
-        JOIN modifiers m ON m.id = (e->>'id')::uuid
+        JOIN modifiers m ON m.tenant_id = l.tenant_id AND m.id = (e->>'id')::uuid
         WHERE m.ingredient_id IS NOT NULL
     )
     SELECT item_id, item_kind, -sum(q)::bigint FROM need GROUP BY item_id, item_kind
@@ -457,12 +464,12 @@ BEGIN
     -- what the lines name must exist (inactive is fine: an offline till may
     -- have sold it before it was switched off)
     IF EXISTS (SELECT FROM jsonb_array_elements(p_order->'lines') l
-               WHERE NOT EXISTS (SELECT FROM products p WHERE p.id = (l->>'product_id')::uuid)) THEN
+               WHERE NOT EXISTS (SELECT FROM products p WHERE p.tenant_id = t AND p.id = (l->>'product_id')::uuid)) THEN
         RETURN jsonb_build_object('status', 'invalid', 'field', 'lines.product_id');
     END IF;
     IF EXISTS (SELECT FROM jsonb_array_elements(p_order->'lines') l,
                       jsonb_array_elements(coalesce(l->'modifiers', '[]')) m
-               WHERE NOT EXISTS (SELECT FROM modifiers x WHERE x.id = (m->>'id')::uuid)) THEN
+               WHERE NOT EXISTS (SELECT FROM modifiers x WHERE x.tenant_id = t AND x.id = (m->>'id')::uuid)) THEN
         RETURN jsonb_build_object('status', 'invalid', 'field', 'lines.modifiers.id');
     END IF;
     IF EXISTS (SELECT FROM jsonb_array_elements(p_order->'payments') p WHERE p->>'currency' <> v_cur) THEN
@@ -506,10 +513,10 @@ BEGIN
            coalesce((SELECT jsonb_agg(jsonb_build_object('id', (m->>'id')::uuid, 'price_delta', (m->>'price_delta')::bigint,
                         'name', coalesce(md.name, m->>'name')) ORDER BY mo.k)
                      FROM jsonb_array_elements(x.l->'modifiers') WITH ORDINALITY mo(m, k)
-                     LEFT JOIN modifiers md ON md.id = (m->>'id')::uuid), '[]'),
+                     LEFT JOIN modifiers md ON md.tenant_id = t AND md.id = (m->>'id')::uuid), '[]'),
            x.l->>'note', (x.l->>'unit_price')::bigint * (x.l->>'qty')::bigint
     FROM jsonb_array_elements(p_order->'lines') WITH ORDINALITY x(l, n)
-    LEFT JOIN products p ON p.id = (x.l->>'product_id')::uuid;
+    LEFT JOIN products p ON p.tenant_id = t AND p.id = (x.l->>'product_id')::uuid;
     INSERT INTO order_payments (tenant_id, order_id, n, method, currency, amount, amount_base, tendered, change, card_last4)
     SELECT t, v_id, x.n, x.p->>'method', x.p->>'currency', (x.p->>'amount')::bigint,
            money_round((x.p->>'amount')::bigint * v_rate),
@@ -567,10 +574,10 @@ BEGIN
     -- what the lines and payments name must exist (see order_submit)
     UPDATE _batch b SET status = 'invalid', field = 'lines.product_id' WHERE b.status IS NULL AND EXISTS (
         SELECT FROM jsonb_array_elements(b.o->'lines') l
-        WHERE NOT EXISTS (SELECT FROM products p WHERE p.id = (l->>'product_id')::uuid));
+        WHERE NOT EXISTS (SELECT FROM products p WHERE p.tenant_id = t AND p.id = (l->>'product_id')::uuid));
     UPDATE _batch b SET status = 'invalid', field = 'lines.modifiers.id' WHERE b.status IS NULL AND EXISTS (
         SELECT FROM jsonb_array_elements(b.o->'lines') l, jsonb_array_elements(coalesce(l->'modifiers', '[]')) m
-        WHERE NOT EXISTS (SELECT FROM modifiers x WHERE x.id = (m->>'id')::uuid));
+        WHERE NOT EXISTS (SELECT FROM modifiers x WHERE x.tenant_id = t AND x.id = (m->>'id')::uuid));
     UPDATE _batch b SET status = 'invalid', field = 'payments.currency' WHERE b.status IS NULL AND EXISTS (
         SELECT FROM jsonb_array_elements(b.o->'payments') p WHERE p->>'currency' <> b.cur);
     UPDATE _batch b SET status = 'invalid', field = 'cashier_id' WHERE b.status IS NULL AND b.cashier IS NOT NULL
@@ -604,11 +611,11 @@ BEGIN
             WHERE b.status = 'created';
             INSERT INTO order_lines (tenant_id, order_id, line_no, product_id, name, qty, unit_price, modifiers, note, total)
             SELECT t, b.id, x.k, (x.l->>'product_id')::uuid,
-                   (SELECT p.name FROM products p WHERE p.id = (x.l->>'product_id')::uuid),
+                   (SELECT p.name FROM products p WHERE p.tenant_id = t AND p.id = (x.l->>'product_id')::uuid),
                    (x.l->>'qty')::integer, (x.l->>'unit_price')::bigint,
                    coalesce((SELECT jsonb_agg(jsonb_build_object('id', (m->>'id')::uuid,
                                  'price_delta', (m->>'price_delta')::bigint,
-                                 'name', coalesce((SELECT md.name FROM modifiers md WHERE md.id = (m->>'id')::uuid),
+                                 'name', coalesce((SELECT md.name FROM modifiers md WHERE md.tenant_id = t AND md.id = (m->>'id')::uuid),
                                                   m->>'name'))
                                  ORDER BY mo.j)
                              FROM jsonb_array_elements(coalesce(x.l->'modifiers', '[]')) WITH ORDINALITY mo(m, j)), '[]'),
@@ -627,15 +634,15 @@ BEGIN
                 SELECT ol.* FROM order_lines ol JOIN _batch b ON b.id = ol.order_id AND b.status = 'created'
             ), need AS (
                 SELECT l.order_id, ri.ingredient_id AS item_id, 'ingredient' AS item_kind, ri.qty * l.qty AS q
-                FROM l JOIN recipes r ON r.product_id = l.product_id AND r.is_active
+                FROM l JOIN recipes r ON r.tenant_id = l.tenant_id AND r.product_id = l.product_id AND r.is_active
                 JOIN recipe_items ri ON ri.tenant_id = r.tenant_id AND ri.recipe_id = r.id
                 UNION ALL
                 SELECT l.order_id, l.product_id, 'product', l.qty FROM l
-                WHERE NOT EXISTS (SELECT FROM recipes r WHERE r.product_id = l.product_id AND r.is_active)
+                WHERE NOT EXISTS (SELECT FROM recipes r WHERE r.tenant_id = l.tenant_id AND r.product_id = l.product_id AND r.is_active)
                 UNION ALL
                 SELECT l.order_id, m.ingredient_id, 'ingredient', coalesce(m.qty, 0) * l.qty
                 FROM l CROSS JOIN LATERAL jsonb_array_elements(l.modifiers) e
-                JOIN modifiers m ON m.id = (e->>'id')::uuid
+                JOIN modifiers m ON m.tenant_id = l.tenant_id AND m.id = (e->>'id')::uuid
                 WHERE m.ingredient_id IS NOT NULL
             ), d AS (
                 SELECT order_id, item_id, item_kind, -sum(q)::bigint AS qty FROM need
