@@ -141,6 +141,9 @@ listener(void *arg)
 			PGresult *res;
 
 			last_fold = time(NULL);
+			/* ask again now and then: the function may arrive with a migration */
+			if (fold == 0 && last_fold % 60 == 0)
+				fold = -1;
 			if (fold < 0) {
 				res = PQexec(c, "SELECT to_regprocedure('rollup_fold_all(integer)') IS NOT NULL");
 				fold = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
