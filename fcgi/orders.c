@@ -509,29 +509,6 @@ orders_api_today(struct req *r)
 	resp_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
 }
 
-/* Paid orders of today: count, revenue and average check in the base
- * currency, exact to the minor unit (average: half away from zero). */
-void
-orders_api_stats_today(struct req *r)
-{
-	const char *v[1] = { r->who.store_id };
-	PGresult *res = db_exec(r,
-	    "SELECT jsonb_build_object('count', count(o.id), 'revenue', coalesce(sum(o.total_base), 0), "
-	    "'average_check', CASE WHEN count(o.id) = 0 THEN 0 ELSE money_round(sum(o.total_base)::numeric / count(o.id)) END, "
-	    "'currency', s.base_currency, 'date', (now() AT TIME ZONE s.time_zone)::date) "
-	    "FROM stores s LEFT JOIN orders o ON o.store_id = s.id AND o.status = 'paid' "
-	    "AND o.created_at >= (date_trunc('day', now() AT TIME ZONE s.time_zone) AT TIME ZONE s.time_zone) "
-	    "AND o.created_at < ((date_trunc('day', now() AT TIME ZONE s.time_zone) + interval '1 day') AT TIME ZONE s.time_zone) "
-	    "WHERE s.id = $1 GROUP BY s.tenant_id, s.id", 1, v);
-
-	if (res == NULL)
-		db_fail(r);
-	else if (PQntuples(res) != 1)
-		resp_error(r, 404, "not_found", NULL);
-	else
-		resp_text(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 static void
 reply_order_text(struct req *r, int status, const char *text)
 {

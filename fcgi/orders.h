@@ -12,7 +12,6 @@ struct req;
 
 void orders_api_create(struct req *r);
 void orders_api_today(struct req *r);
-void orders_api_stats_today(struct req *r);
 void orders_api_get(struct req *r);
 void orders_api_refund(struct req *r);
 void orders_api_cancel(struct req *r);
