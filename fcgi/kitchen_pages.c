@@ -1,0 +1,124 @@
+/* The kitchen's live phone view: GET /kitchen renders the open tickets
+ * (oldest first) in two columns, "open" (new, cooking) and "ready", so the
+ * screen works without JavaScript; ?fragment=tickets renders only those
+ * columns, which static/kitchen/kitchen.js fetches to redraw after an event
+ * or a reconnect.  POST /kitchen/orders/{id}/status is the page-session
+ * twin of POST /api/kitchen/orders/{id}/status (whose routes take bearer
+ * tokens only): the same handler runs, so the forward-only rule, the
+ * manager's step back and the audit entry are the API's. */
+#include "pages.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app.h"
+#include "arena.h"
+#include "db.h"
+#include "http.h"
+#include "kitchen.h"
+#include "server.h"
+
+/* Bounded so a kitchen that never taps "Served" still gets a page. */
+#define KITCHEN_MAX_TICKETS "500"
+
+/* One row per ticket: the API's order (without payments) plus what the
+ * screen shows without arithmetic in the template: age in seconds at render
+ * time (the script counts on from it, so the phone's clock never matters),
+ * the elapsed time as m:ss or h:mm:ss, the sale's local time and the
+ * timer's level (amber after 10 minutes, red after 20). */
+static const char tickets_sql[] =
+    "SELECT (api_order(o) - 'payments') || jsonb_build_object("
+    "  'age', a.s, "
+    "  'elapsed', CASE WHEN a.s >= 3600 THEN (a.s / 3600) || ':' || lpad((a.s / 60 % 60)::text, 2, '0') "
+    "    ELSE (a.s / 60)::text END || ':' || lpad((a.s % 60)::text, 2, '0'), "
+    "  'at', to_char(o.created_at AT TIME ZONE s.time_zone, 'HH24:MI'), "
+    "  'level', CASE WHEN o.kitchen_status = 'ready' THEN 'ok' WHEN a.s >= 1200 THEN 'late' "
+    "    WHEN a.s >= 600 THEN 'warn' ELSE 'ok' END) AS t "
+    "FROM orders o JOIN stores s ON s.id = o.store_id "
+    "CROSS JOIN LATERAL (SELECT greatest(0, floor(extract(epoch FROM now() - o.created_at)))::bigint AS s) a "
+    "WHERE o.store_id = $1 AND o.kitchen_status <> 'served' AND o.status = 'paid' "
+    "ORDER BY o.created_at, o.id LIMIT " KITCHEN_MAX_TICKETS;
+
+/* A cache key for static/kitchen/ (nginx serves /static/ as immutable):
+ * the newest modification time of its two files, read per page view (two
+ * stat calls), so a deploy reaches phones that keep the page open. */
+static const char *
+asset_version(struct req *r)
+{
+	static const char *const files[] = { "static/kitchen/kitchen.js", "static/kitchen/kitchen.css" };
+	long long newest = 0;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (stat(arena_printf(r->a, "%s/%s", app.cfg.root, files[i]), &st) == 0 &&
+		    (long long)st.st_mtime > newest)
+			newest = (long long)st.st_mtime;
+	return arena_printf(r->a, "%llx", newest);
+}
+
+static json_t *
+column(const char *id, json_t *tickets)
+{
+	return json_pack("{s:s, s:o, s:I}", "id", id, "tickets", tickets,
+	    "count", (json_int_t)json_array_size(tickets));
+}
+
+void
+kitchen_page(struct req *r)
+{
+	const char *v[1] = { r->who.store_id };
+	const char *frag = kv_get(&r->query_params, "fragment");
+	json_t *open = json_array(), *ready = json_array(), *model;
+	PGresult *store, *res;
+	int i;
+
+	store = db_exec(r, "SELECT name FROM stores WHERE id = $1", 1, v);
+	res = store ? db_exec(r, tickets_sql, 1, v) : NULL;
+	if (res == NULL) {
+		json_decref(open);
+		json_decref(ready);
+		pages_db_fail(r);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		json_t *row = db_row_json(res, i), *t = json_object_get(row, "t");
+		const char *st = json_string_value(json_object_get(t, "kitchen_status"));
+
+		json_array_append(st != NULL && strcmp(st, "ready") == 0 ? ready : open, t);
+		json_decref(row);
+	}
+	model = json_pack("{s:s, s:b, s:s, s:{s:I, s:I}, s:[o, o]}",
+	    "store", PQntuples(store) == 1 ? PQgetvalue(store, 0, 0) : "",
+	    "fragment", frag != NULL && strcmp(frag, "tickets") == 0,
+	    "asset_v", asset_version(r),
+	    "counts", "open", (json_int_t)json_array_size(open), "ready", (json_int_t)json_array_size(ready),
+	    "columns", column("open", open), column("ready", ready));
+	page_render(r, 200, "kitchen", model);
+}
+
+void
+kitchen_page_status(struct req *r)
+{
+	static const char *const names[] = { "status", NULL };
+	int js = r->accept != NULL && strstr(r->accept, "application/json") != NULL;
+
+	/* the API handler reads r->json: give it the form's one field */
+	r->json = arena_defer(r->a, (void (*)(void *))json_decref, pages_form_json(r, names));
+	kitchen_api_status(r);
+	if (js)
+		return;		/* the script takes the API's JSON answer */
+	switch (r->resp.status) {
+	case 200:
+	case 400:
+		/* done, or a step another cook already took: the screen shows
+		 * where the ticket is now */
+		resp_redirect(r, 303, "/kitchen");
+		break;
+	case 404:
+		page_error(r, 404);
+		break;
+	default:
+		pages_fail(r);
+	}
+}
