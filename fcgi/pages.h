@@ -51,7 +51,6 @@ void auth_page_logout(struct req *r);
 /* tenants_pages.c */
 void tenants_page_onboarding(struct req *r);
 void tenants_page_onboarding_post(struct req *r);
-void tenants_page_dashboard(struct req *r);
 void tenants_page_platform(struct req *r);
 void tenants_page_max_devices(struct req *r);
 void tenants_page_licence_code(struct req *r);
@@ -68,5 +67,52 @@ void users_page_list(struct req *r);
 void users_page_create(struct req *r);
 void users_page_deactivate(struct req *r);
 void users_page_pin(struct req *r);
+
+/* kitchen_pages.c */
+void kitchen_page(struct req *r);
+void kitchen_page_status(struct req *r);
+
+/* orders_pages.c */
+void orders_page_list(struct req *r);
+void orders_page_detail(struct req *r);
+void orders_page_refund(struct req *r);
+void orders_page_cancel(struct req *r);
+void orders_page_conflicts(struct req *r);
+
+/* settings_pages.c */
+void settings_page(struct req *r);
+void settings_page_post(struct req *r);
+
+/* catalogue_pages.c: categories, products, modifier groups, ingredients,
+ * recipes (by product id) and stock (manager+) */
+void catalogue_page_categories(struct req *r);
+void catalogue_page_category(struct req *r);
+void catalogue_page_category_create(struct req *r);
+void catalogue_page_category_update(struct req *r);
+void catalogue_page_category_delete(struct req *r);
+void catalogue_page_category_restore(struct req *r);
+void catalogue_page_products(struct req *r);
+void catalogue_page_product(struct req *r);
+void catalogue_page_product_create(struct req *r);
+void catalogue_page_product_update(struct req *r);
+void catalogue_page_product_delete(struct req *r);
+void catalogue_page_product_restore(struct req *r);
+void catalogue_page_groups(struct req *r);
+void catalogue_page_group(struct req *r);
+void catalogue_page_group_create(struct req *r);
+void catalogue_page_group_update(struct req *r);
+void catalogue_page_group_delete(struct req *r);
+void catalogue_page_group_restore(struct req *r);
+void catalogue_page_ingredients(struct req *r);
+void catalogue_page_ingredient(struct req *r);
+void catalogue_page_ingredient_create(struct req *r);
+void catalogue_page_ingredient_update(struct req *r);
+void catalogue_page_ingredient_delete(struct req *r);
+void catalogue_page_ingredient_restore(struct req *r);
+void catalogue_page_recipes(struct req *r);
+void catalogue_page_recipe(struct req *r);
+void catalogue_page_recipe_save(struct req *r);
+void catalogue_page_stock(struct req *r);
+void catalogue_page_stock_movement(struct req *r);
 
 #endif

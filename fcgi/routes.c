@@ -15,6 +15,7 @@
 #include "events.h"
 #include "kitchen.h"
 #include "pages.h"
+#include "reports.h"
 #include "tenants.h"
 #include "users.h"
 
@@ -103,7 +104,7 @@ const struct route routes[] = {
 	/* orders and sync */
 	{ "POST",  "/api/orders",                     orders_api_create,        D,        0,        TX,     BODY_JSON, 1024 * KB },
 	{ "GET",   "/api/orders/today",               orders_api_today,         U | D,    MGR,      TX,     BODY_NONE, 0 },
-	{ "GET",   "/api/orders/stats/today",         orders_api_stats_today,   U | D,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/orders/stats/today",         reports_api_stats_today,  U | D,    MGR,      TX,     BODY_NONE, 0 },
 	{ "GET",   "/api/orders/{id}",                orders_api_get,           U | D,    MGR,      TX,     BODY_NONE, 0 },
 	{ "POST",  "/api/orders/{id}/refund",         orders_api_refund,        U,        MGR,      TX,     BODY_JSON, 4 * KB },
 	{ "POST",  "/api/orders/{id}/cancel",         orders_api_cancel,        U,        MGR,      TX,     BODY_JSON, 4 * KB },
@@ -114,6 +115,21 @@ const struct route routes[] = {
 	/* kitchen (cook+) */
 	{ "GET",   "/api/kitchen/orders",             kitchen_api_orders,       U,        COOK,     TX,     BODY_NONE, 0 },
 	{ "POST",  "/api/kitchen/orders/{id}/status", kitchen_api_status,       U,        COOK,     TX,     BODY_JSON, 4 * KB },
+
+	/* reports (manager+; the session too, so the reports page's CSV links work) and expenses */
+	{ "GET",   "/api/reports/sales",              reports_api_sales,        U | S,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/reports/top-products",       reports_api_top_products, U | S,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/reports/pnl",                reports_api_pnl,          U | S,    MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/expense-categories",         reports_categories_list,  U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/expense-categories",         reports_categories_create, U,       MGR,      TX,     BODY_JSON, 4 * KB },
+	{ "GET",   "/api/expense-categories/{id}",    reports_categories_get,   U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "PATCH", "/api/expense-categories/{id}",    reports_categories_patch, U,        MGR,      TX,     BODY_JSON, 4 * KB },
+	{ "DELETE","/api/expense-categories/{id}",    reports_categories_delete, U,       MGR,      TX,     BODY_NONE, 0 },
+	{ "GET",   "/api/expenses",                   reports_expenses_list,    U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "POST",  "/api/expenses",                   reports_expenses_create,  U,        MGR,      TX,     BODY_JSON, 8 * KB },
+	{ "GET",   "/api/expenses/{id}",              reports_expenses_get,     U,        MGR,      TX,     BODY_NONE, 0 },
+	{ "PATCH", "/api/expenses/{id}",              reports_expenses_patch,   U,        MGR,      TX,     BODY_JSON, 8 * KB },
+	{ "DELETE","/api/expenses/{id}",              reports_expenses_delete,  U,        MGR,      TX,     BODY_NONE, 0 },
 
 	/* live events (served by posev; this row states who may listen) */
 	{ "GET",   "/api/events",                     events_elsewhere,         U | D | WHO_SESSION, 0, TX | RF_STREAM, BODY_NONE, 0 },
@@ -128,7 +144,8 @@ const struct route routes[] = {
 	{ "POST",  "/logout",                         auth_page_logout,         S,        0,        TX | PG | RF_MFA_STEP | RF_CSRF, FORM },
 	{ "GET",   "/onboarding",                     tenants_page_onboarding,  ANON,     0,        PG,     BODY_NONE, 0 },
 	{ "POST",  "/onboarding",                     tenants_page_onboarding_post, ANON, 0,        TX | PG | RF_CSRF, FORM },
-	{ "GET",   "/dashboard",                      tenants_page_dashboard,   S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "GET",   "/dashboard",                      reports_page_dashboard,   S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "GET",   "/dashboard/reports",              reports_page_reports,     S,        MGR,      TX | PG, BODY_NONE, 0 },
 	{ "GET",   "/dashboard/devices",              devices_page_list,        S,        OA,       TX | PG, BODY_NONE, 0 },
 	{ "POST",  "/dashboard/devices",              devices_page_create,      S,        OA,       TX | PG | RF_CSRF, FORM },
 	{ "POST",  "/dashboard/devices/{id}/revoke",  devices_page_revoke,      S,        OA,       TX | PG | RF_CSRF, FORM },
@@ -138,6 +155,45 @@ const struct route routes[] = {
 	{ "POST",  "/dashboard/users",                users_page_create,        S,        OA,       TX | PG | RF_CSRF, FORM },
 	{ "POST",  "/dashboard/users/{id}/deactivate", users_page_deactivate,   S,        OA,       TX | PG | RF_CSRF, FORM },
 	{ "POST",  "/dashboard/users/{id}/pin",       users_page_pin,           S,        OA,       TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/kitchen",                        kitchen_page,             S,        COOK,     TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/kitchen/orders/{id}/status",     kitchen_page_status,      S,        COOK,     TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/orders",               orders_page_list,         S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "GET",   "/dashboard/orders/{id}",          orders_page_detail,       S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/orders/{id}/refund",   orders_page_refund,       S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/orders/{id}/cancel",   orders_page_cancel,       S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/conflicts",            orders_page_conflicts,    S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "GET",   "/dashboard/settings",             settings_page,            S,        OA,       TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/settings",             settings_page_post,       S,        OA,       TX | PG | RF_CSRF, FORM },
+	/* catalogue pages (manager+); recipes/{id} is the product's id */
+	{ "GET",   "/dashboard/categories",           catalogue_page_categories,         S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/categories",           catalogue_page_category_create,    S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/categories/{id}",      catalogue_page_category,           S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/categories/{id}",      catalogue_page_category_update,    S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/categories/{id}/delete", catalogue_page_category_delete,    S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/categories/{id}/restore", catalogue_page_category_restore,   S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/products",             catalogue_page_products,           S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/products",             catalogue_page_product_create,     S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/products/{id}",        catalogue_page_product,            S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/products/{id}",        catalogue_page_product_update,     S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/products/{id}/delete", catalogue_page_product_delete,     S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/products/{id}/restore", catalogue_page_product_restore,    S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/modifier-groups",      catalogue_page_groups,             S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/modifier-groups",      catalogue_page_group_create,       S,        MGR,      TX | PG | RF_CSRF, BODY_FORM, 64 * KB },
+	{ "GET",   "/dashboard/modifier-groups/{id}", catalogue_page_group,              S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/modifier-groups/{id}", catalogue_page_group_update,       S,        MGR,      TX | PG | RF_CSRF, BODY_FORM, 64 * KB },
+	{ "POST",  "/dashboard/modifier-groups/{id}/delete", catalogue_page_group_delete,       S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/modifier-groups/{id}/restore", catalogue_page_group_restore,      S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/ingredients",          catalogue_page_ingredients,        S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/ingredients",          catalogue_page_ingredient_create,  S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/ingredients/{id}",     catalogue_page_ingredient,         S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/ingredients/{id}",     catalogue_page_ingredient_update,  S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/ingredients/{id}/delete", catalogue_page_ingredient_delete,  S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "POST",  "/dashboard/ingredients/{id}/restore", catalogue_page_ingredient_restore, S,        MGR,      TX | PG | RF_CSRF, FORM },
+	{ "GET",   "/dashboard/recipes",              catalogue_page_recipes,            S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "GET",   "/dashboard/recipes/{id}",         catalogue_page_recipe,             S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/recipes/{id}",         catalogue_page_recipe_save,        S,        MGR,      TX | PG | RF_CSRF, BODY_FORM, 64 * KB },
+	{ "GET",   "/dashboard/stock",                catalogue_page_stock,              S,        MGR,      TX | PG, BODY_NONE, 0 },
+	{ "POST",  "/dashboard/stock/movements",      catalogue_page_stock_movement,     S,        MGR,      TX | PG | RF_CSRF, FORM },
 	{ "GET",   "/platform",                       tenants_page_platform,    S,        SA,       TX | PG, BODY_NONE, 0 },
 	{ "POST",  "/platform/tenants/{id}/max-devices", tenants_page_max_devices, S,     SA,       TX | PG | RF_CSRF, FORM },
 	{ "POST",  "/platform/licence-codes",         tenants_page_licence_code, S,       SA,       TX | PG | RF_CSRF, FORM },

@@ -1,6 +1,6 @@
-/* Pages of tenancy and licensing: the onboarding form (bootstrap), the
- * dashboard's home and the superadmin's platform page (tenants, till
- * limits, licence codes, the audit log). */
+/* Pages of tenancy and licensing: the onboarding form (bootstrap) and the
+ * superadmin's platform page (tenants, till limits, licence codes, the
+ * audit log).  The dashboard's home is in reports_pages.c. */
 #include "pages.h"
 
 #include <errno.h>
@@ -120,36 +120,6 @@ tenants_page_onboarding_post(struct req *r)
 	    "device", "name", json_string_value(json_object_get(dev, "name")), "key", key,
 	    "qr", qr_svg(r->a, key)));
 	json_decref(reply);
-}
-
-/* ---- /dashboard ---- */
-
-void
-tenants_page_dashboard(struct req *r)
-{
-	const char *v[1] = { r->who.store_id };
-	PGresult *store, *counts;
-
-	store = db_exec(r, "SELECT name, time_zone, base_currency FROM stores WHERE id = $1", 1, v);
-	counts = store ? db_exec(r, "SELECT t.max_devices, "
-	    "(SELECT count(*) FROM devices WHERE status <> 'revoked') AS tills_active, "
-	    "(SELECT count(*) FROM users WHERE is_active AND role <> 'superadmin') AS staff_active "
-	    "FROM tenants t WHERE t.id = NULLIF(current_setting('app.tenant_id', true), '')::uuid",
-	    0, NULL) : NULL;
-	if (store == NULL || counts == NULL) {
-		pages_db_fail(r);
-		return;
-	}
-	if (PQntuples(store) != 1 || PQntuples(counts) != 1) {
-		page_error(r, 404);
-		return;
-	}
-	page_render(r, 200, "dashboard/index", json_pack("{s:o, s:I, s:I, s:I, s:b}",
-	    "store", db_row_json(store, 0),
-	    "tills_active", (json_int_t)strtoll(PQgetvalue(counts, 0, 1), NULL, 10),
-	    "tills_max", (json_int_t)strtoll(PQgetvalue(counts, 0, 0), NULL, 10),
-	    "staff_active", (json_int_t)strtoll(PQgetvalue(counts, 0, 2), NULL, 10),
-	    "can_admin", (r->who.role & ROLES_OWNER_ADMIN) != 0));
 }
 
 /* ---- /platform ---- */
