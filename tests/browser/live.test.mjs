@@ -47,8 +47,19 @@ test('the manager signs in with 2FA and the dashboard shows the demo figures', a
   await Promise.all([dash.waitForURL(/\/login\/2fa/), dash.click('form button[type="submit"]')]);
   // a step the server has not seen used (the API logins of other tests share it)
   rememberTotp(DEMO_OWNER, demoLogins().ownerSecret);
-  await dash.fill('[name="code"]', (await nextTotp(DEMO_OWNER)).code);
-  await Promise.all([dash.waitForURL(/\/dashboard$/), dash.click('form button[type="submit"]')]);
+  // other suites sign the demo owner in too, not all through the shared
+  // record of used steps: a refused (already used) step moves on to the next
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await dash.fill('[name="code"]', (await nextTotp(DEMO_OWNER)).code);
+    const [res] = await Promise.all([
+      dash.waitForResponse((x) => x.request().method() === 'POST' && new URL(x.url()).pathname === '/login/2fa'),
+      dash.click('form button[type="submit"]'),
+    ]);
+    if (res.status() === 303) await dash.waitForURL(/\/dashboard$/);
+    else await dash.waitForLoadState('load');
+    if (new URL(dash.url()).pathname === '/dashboard') break;
+  }
+  assert.equal(new URL(dash.url()).pathname, '/dashboard', 'signed in');
   assert.ok(await dash.$('#orders-today'), 'today’s order count');
   assert.ok(await dash.$('#revenue-today'), 'today’s revenue');
   assert.ok(await dash.$('#hourly-chart, #no-sales-today'), 'sales by hour (or the empty state)');
