@@ -153,6 +153,23 @@ test('the cook taps Cooking, then Ready; the till shows the order ready', async 
   await shot(till, 'live-till-ready');
 });
 
+test('the manager opens a report of the last week: totals include today’s sale, CSV downloads', async () => {
+  const today = new Date();
+  const from = new Date(today.getTime() - 6 * 86400000).toISOString().slice(0, 10);
+  const to = new Date(today.getTime() + 86400000).toISOString().slice(0, 10); // the store is UTC+4
+  await dash.goto(`${BASE}/dashboard/reports?from=${from}&to=${to}&group=day`, { waitUntil: 'load' });
+  const orders = Number((await dash.textContent('#total-orders')).replace(/\D/g, ''));
+  assert.ok(orders >= 1, `the report counts the sales (${orders})`);
+  await shot(dash, 'live-report');
+  const csv = await dash.evaluate(async (q) => {
+    const r = await fetch(`/api/reports/sales?${q}&format=csv`);
+    return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+  }, `from=${from}&to=${to}&group=day`);
+  assert.equal(csv.status, 200);
+  assert.match(csv.type, /^text\/csv/);
+  assert.ok(csv.text.split('\n').length >= 2, 'a header and rows');
+});
+
 test('no script errors on any of the three screens', () => {
   assert.deepEqual(errors, []);
 });
