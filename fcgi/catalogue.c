@@ -15,63 +15,6 @@
 #define QTY_MAX 1000000000LL
 #define SORT_MAX 1000000
 
-/* The validated body, as one jsonb parameter: SQL reads its fields, so a
- * PATCH touches exactly the fields that were sent. */
-static const char *
-body_text(struct req *r)
-{
-	char *s = json_dumps(r->json, JSON_COMPACT);
-
-	if (s == NULL)
-		return "{}";
-	arena_defer(r->a, free, s);
-	return s;
-}
-
-/* Reply with the single jsonb value a statement returned. */
-static void
-reply_one(struct req *r, int status, PGresult *res, const char *field)
-{
-	if (res == NULL) {
-		db_fail_field(r, field);
-		return;
-	}
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		resp_error(r, 404, "not_found", NULL);
-		return;
-	}
-	resp_text(r, status, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
-/* A page of objects: sql takes $1 = limit + 1 rows, $2 = offset, and
- * returns one jsonb column, in display order. */
-static void
-reply_page(struct req *r, const char *sql)
-{
-	struct list_page pg;
-	const char *v[2];
-	PGresult *res;
-	json_t *items;
-	int i, n;
-
-	if (list_parse(r, &pg) < 0)
-		return;
-	v[0] = pg.limit_s;
-	v[1] = pg.offset_s;
-	res = db_exec(r, sql, 2, v);
-	if (res == NULL) {
-		db_fail(r);
-		return;
-	}
-	items = json_array();
-	n = PQntuples(res);
-	for (i = 0; i < n && i < pg.limit; i++)
-		json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
-	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", n > pg.limit
-	    ? json_string(arena_printf(r->a, "%lld", strtoll(pg.offset_s, NULL, 10) + pg.limit))
-	    : json_null()));
-}
-
 static PGresult *
 exec1(struct req *r, const char *sql, const char *a1)
 {
@@ -102,7 +45,7 @@ static const struct vfield category_fields[] = {
 void
 cat_categories_list(struct req *r)
 {
-	reply_page(r, "SELECT api_category(c) FROM categories c ORDER BY c.is_active DESC, c.sort, c.name, c.id" PAGE);
+	list_reply_sql(r, "SELECT api_category(c) FROM categories c ORDER BY c.is_active DESC, c.sort, c.name, c.id" PAGE, 0, NULL);
 }
 
 void
@@ -110,16 +53,16 @@ cat_categories_create(struct req *r)
 {
 	if (valid_object(r, r->json, category_fields, 3, NULL) < 0)
 		return;
-	reply_one(r, 201, exec1(r,
+	db_reply_value(r, 201, exec1(r,
 	    "INSERT INTO categories (tenant_id, id, name, sort, is_active) VALUES (" TENANT ", gen_random_uuid(), "
 	    "$1::jsonb->>'name', coalesce(($1::jsonb->>'sort')::int, 0), coalesce(($1::jsonb->>'is_active')::bool, true)) "
-	    "RETURNING api_category(categories)", body_text(r)), "name");
+	    "RETURNING api_category(categories)", req_json_text(r)), "name");
 }
 
 void
 cat_categories_get(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "SELECT api_category(c) FROM categories c WHERE id = $1", r->params[0]), NULL);
+	db_reply_value(r, 200, exec1(r, "SELECT api_category(c) FROM categories c WHERE id = $1", r->params[0]), NULL);
 }
 
 void
@@ -133,17 +76,17 @@ cat_categories_patch(struct req *r)
 
 	if (valid_object(r, r->json, fields, 3, NULL) < 0)
 		return;
-	reply_one(r, 200, exec2(r,
+	db_reply_value(r, 200, exec2(r,
 	    "UPDATE categories SET name = coalesce($2::jsonb->>'name', name), "
 	    "sort = coalesce(($2::jsonb->>'sort')::int, sort), "
 	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
-	    "WHERE id = $1 RETURNING api_category(categories)", r->params[0], body_text(r)), NULL);
+	    "WHERE id = $1 RETURNING api_category(categories)", r->params[0], req_json_text(r)), NULL);
 }
 
 void
 cat_categories_delete(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "UPDATE categories SET is_active = false WHERE id = $1 "
+	db_reply_value(r, 200, exec1(r, "UPDATE categories SET is_active = false WHERE id = $1 "
 	    "RETURNING api_category(categories)", r->params[0]), NULL);
 }
 
@@ -208,7 +151,7 @@ product_links(struct req *r, const char *id, const char *body)
 void
 cat_products_list(struct req *r)
 {
-	reply_page(r, "SELECT api_product(p) FROM products p ORDER BY p.is_active DESC, p.sort, p.name, p.id" PAGE);
+	list_reply_sql(r, "SELECT api_product(p) FROM products p ORDER BY p.is_active DESC, p.sort, p.name, p.id" PAGE, 0, NULL);
 }
 
 void
@@ -220,7 +163,7 @@ cat_products_create(struct req *r)
 	if (valid_object(r, r->json, product_fields, sizeof(product_fields) / sizeof(product_fields[0]), NULL) < 0 ||
 	    product_extra_checks(r) < 0)
 		return;
-	body = body_text(r);
+	body = req_json_text(r);
 	res = exec1(r,
 	    "INSERT INTO products (tenant_id, id, category_id, name, price, currency, cost, sku, barcode, "
 	    "image_url, sort, is_active) SELECT " TENANT ", gen_random_uuid(), ($1::jsonb->>'category_id')::uuid, "
@@ -236,13 +179,13 @@ cat_products_create(struct req *r)
 	id = arena_strdup(r->a, PQgetvalue(res, 0, 0));
 	if (product_links(r, id, body) < 0)
 		return;
-	reply_one(r, 201, exec1(r, "SELECT api_product(p) FROM products p WHERE id = $1", id), NULL);
+	db_reply_value(r, 201, exec1(r, "SELECT api_product(p) FROM products p WHERE id = $1", id), NULL);
 }
 
 void
 cat_products_get(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "SELECT api_product(p) FROM products p WHERE id = $1", r->params[0]), NULL);
+	db_reply_value(r, 200, exec1(r, "SELECT api_product(p) FROM products p WHERE id = $1", r->params[0]), NULL);
 }
 
 void
@@ -267,7 +210,7 @@ cat_products_patch(struct req *r)
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0 ||
 	    product_extra_checks(r) < 0)
 		return;
-	body = body_text(r);
+	body = req_json_text(r);
 	/* nullable fields: present (even as null) means set */
 	res = exec2(r,
 	    "UPDATE products SET name = coalesce($2::jsonb->>'name', name), "
@@ -297,7 +240,7 @@ cat_products_patch(struct req *r)
 void
 cat_products_delete(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "UPDATE products SET is_active = false WHERE id = $1 "
+	db_reply_value(r, 200, exec1(r, "UPDATE products SET is_active = false WHERE id = $1 "
 	    "RETURNING api_product(products)", r->params[0]), NULL);
 }
 
@@ -374,7 +317,7 @@ group_modifiers(struct req *r, const char *id, const char *body)
 void
 cat_groups_list(struct req *r)
 {
-	reply_page(r, "SELECT api_modifier_group(g) FROM modifier_groups g ORDER BY g.is_active DESC, g.name, g.id" PAGE);
+	list_reply_sql(r, "SELECT api_modifier_group(g) FROM modifier_groups g ORDER BY g.is_active DESC, g.name, g.id" PAGE, 0, NULL);
 }
 
 void
@@ -395,7 +338,7 @@ cat_groups_create(struct req *r)
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0 ||
 	    group_checks(r, 1) < 0)
 		return;
-	body = body_text(r);
+	body = req_json_text(r);
 	/* required means at least one choice */
 	res = exec1(r,
 	    "INSERT INTO modifier_groups (tenant_id, id, name, kind, required, min_select, max_select, is_active) "
@@ -411,13 +354,13 @@ cat_groups_create(struct req *r)
 	id = arena_strdup(r->a, PQgetvalue(res, 0, 0));
 	if (group_modifiers(r, id, body) < 0)
 		return;
-	reply_one(r, 201, exec1(r, "SELECT api_modifier_group(g) FROM modifier_groups g WHERE id = $1", id), NULL);
+	db_reply_value(r, 201, exec1(r, "SELECT api_modifier_group(g) FROM modifier_groups g WHERE id = $1", id), NULL);
 }
 
 void
 cat_groups_get(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "SELECT api_modifier_group(g) FROM modifier_groups g WHERE id = $1",
+	db_reply_value(r, 200, exec1(r, "SELECT api_modifier_group(g) FROM modifier_groups g WHERE id = $1",
 	    r->params[0]), NULL);
 }
 
@@ -439,7 +382,7 @@ cat_groups_patch(struct req *r)
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0 ||
 	    group_checks(r, 0) < 0)
 		return;
-	body = body_text(r);
+	body = req_json_text(r);
 	res = exec2(r,
 	    "UPDATE modifier_groups SET name = coalesce($2::jsonb->>'name', name), "
 	    "kind = coalesce($2::jsonb->>'kind', kind), required = coalesce(($2::jsonb->>'required')::bool, required), "
@@ -463,7 +406,7 @@ cat_groups_patch(struct req *r)
 void
 cat_groups_delete(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "UPDATE modifier_groups SET is_active = false WHERE id = $1 "
+	db_reply_value(r, 200, exec1(r, "UPDATE modifier_groups SET is_active = false WHERE id = $1 "
 	    "RETURNING api_modifier_group(modifier_groups)", r->params[0]), NULL);
 }
 
@@ -474,7 +417,7 @@ static const char *const units[] = { "g", "ml", "pcs", NULL };
 void
 cat_ingredients_list(struct req *r)
 {
-	reply_page(r, "SELECT api_ingredient(i) FROM ingredients i ORDER BY i.is_active DESC, i.name, i.id" PAGE);
+	list_reply_sql(r, "SELECT api_ingredient(i) FROM ingredients i ORDER BY i.is_active DESC, i.name, i.id" PAGE, 0, NULL);
 }
 
 void
@@ -490,18 +433,18 @@ cat_ingredients_create(struct req *r)
 
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0)
 		return;
-	reply_one(r, 201, exec1(r,
+	db_reply_value(r, 201, exec1(r,
 	    "INSERT INTO ingredients (tenant_id, id, name, unit, cost_per_unit, min_qty, is_active) "
 	    "VALUES (" TENANT ", gen_random_uuid(), $1::jsonb->>'name', $1::jsonb->>'unit', "
 	    "coalesce(($1::jsonb->>'cost_per_unit')::numeric, 0), coalesce(($1::jsonb->>'min_qty')::bigint, 0), "
 	    "coalesce(($1::jsonb->>'is_active')::bool, true)) RETURNING api_ingredient(ingredients)",
-	    body_text(r)), "cost_per_unit");
+	    req_json_text(r)), "cost_per_unit");
 }
 
 void
 cat_ingredients_get(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "SELECT api_ingredient(i) FROM ingredients i WHERE id = $1", r->params[0]), NULL);
+	db_reply_value(r, 200, exec1(r, "SELECT api_ingredient(i) FROM ingredients i WHERE id = $1", r->params[0]), NULL);
 }
 
 void
@@ -517,18 +460,18 @@ cat_ingredients_patch(struct req *r)
 
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0)
 		return;
-	reply_one(r, 200, exec2(r,
+	db_reply_value(r, 200, exec2(r,
 	    "UPDATE ingredients SET name = coalesce($2::jsonb->>'name', name), unit = coalesce($2::jsonb->>'unit', unit), "
 	    "cost_per_unit = coalesce(($2::jsonb->>'cost_per_unit')::numeric, cost_per_unit), "
 	    "min_qty = coalesce(($2::jsonb->>'min_qty')::bigint, min_qty), "
 	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
-	    "WHERE id = $1 RETURNING api_ingredient(ingredients)", r->params[0], body_text(r)), "cost_per_unit");
+	    "WHERE id = $1 RETURNING api_ingredient(ingredients)", r->params[0], req_json_text(r)), "cost_per_unit");
 }
 
 void
 cat_ingredients_delete(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "UPDATE ingredients SET is_active = false WHERE id = $1 "
+	db_reply_value(r, 200, exec1(r, "UPDATE ingredients SET is_active = false WHERE id = $1 "
 	    "RETURNING api_ingredient(ingredients)", r->params[0]), NULL);
 }
 
@@ -575,7 +518,7 @@ recipe_items_replace(struct req *r, const char *recipe_id, const char *body)
 void
 cat_recipes_list(struct req *r)
 {
-	reply_page(r, "SELECT api_recipe(x) FROM recipes x ORDER BY x.is_active DESC, x.created_at, x.id" PAGE);
+	list_reply_sql(r, "SELECT api_recipe(x) FROM recipes x ORDER BY x.is_active DESC, x.created_at, x.id" PAGE, 0, NULL);
 }
 
 /* One recipe per product: POST replaces the product's recipe. */
@@ -592,7 +535,7 @@ cat_recipes_create(struct req *r)
 
 	if (valid_object(r, r->json, fields, 3, NULL) < 0 || recipe_items_check(r) < 0)
 		return;
-	body = body_text(r);
+	body = req_json_text(r);
 	res = exec1(r,
 	    "INSERT INTO recipes (tenant_id, id, product_id, is_active) "
 	    "VALUES (" TENANT ", gen_random_uuid(), ($1::jsonb->>'product_id')::uuid, "
@@ -605,13 +548,13 @@ cat_recipes_create(struct req *r)
 	id = arena_strdup(r->a, PQgetvalue(res, 0, 0));
 	if (recipe_items_replace(r, id, body) < 0)
 		return;
-	reply_one(r, 201, exec1(r, "SELECT api_recipe(x) FROM recipes x WHERE id = $1", id), NULL);
+	db_reply_value(r, 201, exec1(r, "SELECT api_recipe(x) FROM recipes x WHERE id = $1", id), NULL);
 }
 
 void
 cat_recipes_get(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "SELECT api_recipe(x) FROM recipes x WHERE id = $1", r->params[0]), NULL);
+	db_reply_value(r, 200, exec1(r, "SELECT api_recipe(x) FROM recipes x WHERE id = $1", r->params[0]), NULL);
 }
 
 void
@@ -626,7 +569,7 @@ cat_recipes_patch(struct req *r)
 
 	if (valid_object(r, r->json, fields, 2, NULL) < 0 || recipe_items_check(r) < 0)
 		return;
-	body = body_text(r);
+	body = req_json_text(r);
 	res = exec2(r, "UPDATE recipes SET is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
 	    "WHERE id = $1 RETURNING id", r->params[0], body);
 	if (res == NULL) {
@@ -645,7 +588,7 @@ cat_recipes_patch(struct req *r)
 void
 cat_recipes_delete(struct req *r)
 {
-	reply_one(r, 200, exec1(r, "UPDATE recipes SET is_active = false WHERE id = $1 "
+	db_reply_value(r, 200, exec1(r, "UPDATE recipes SET is_active = false WHERE id = $1 "
 	    "RETURNING api_recipe(recipes)", r->params[0]), NULL);
 }
 
@@ -654,7 +597,7 @@ cat_recipes_delete(struct req *r)
 void
 cat_pos_categories(struct req *r)
 {
-	reply_one(r, 200, db_exec(r,
+	db_reply_value(r, 200, db_exec(r,
 	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(api_category(c) ORDER BY c.sort, c.name, c.id), '[]'), "
 	    "'next_cursor', NULL) FROM categories c WHERE c.is_active", 0, NULL), NULL);
 }
@@ -662,7 +605,7 @@ cat_pos_categories(struct req *r)
 void
 cat_pos_items(struct req *r)
 {
-	reply_one(r, 200, db_exec(r,
+	db_reply_value(r, 200, db_exec(r,
 	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(api_product(p) || jsonb_build_object("
 	    "  'modifier_groups', coalesce((SELECT jsonb_agg(api_modifier_group(g) ORDER BY pm.sort, g.id) "
 	    "    FROM product_modifier_groups pm JOIN modifier_groups g ON g.id = pm.group_id "
@@ -737,7 +680,7 @@ cat_sync_pull(struct req *r)
 
 		(void)db_exec(r, "UPDATE devices SET last_sync_at = now() WHERE id = $1", 1, d);
 	}
-	reply_one(r, 200, res, "cursor");
+	db_reply_value(r, 200, res, "cursor");
 }
 
 /* ---- stock ---- */
@@ -745,7 +688,7 @@ cat_sync_pull(struct req *r)
 void
 stock_list(struct req *r)
 {
-	reply_one(r, 200, db_exec(r,
+	db_reply_value(r, 200, db_exec(r,
 	    "SELECT jsonb_build_object("
 	    "'items', coalesce((SELECT jsonb_agg(jsonb_build_object('ingredient_id', i.id, 'name', i.name, 'unit', i.unit, "
 	    "  'qty', coalesce(l.qty, 0), 'min_qty', i.min_qty, 'low', coalesce(l.qty, 0) < i.min_qty, "
@@ -777,7 +720,7 @@ stock_movement(struct req *r)
 		resp_error(r, 400, "validation_failed", "qty");
 		return;
 	}
-	v[0] = body_text(r);
+	v[0] = req_json_text(r);
 	v[1] = r->who.user_id;
 	v[2] = r->who.device_id;
 	v[3] = NULL;
@@ -804,5 +747,5 @@ stock_movement(struct req *r)
 		db_fail(r);
 		return;
 	}
-	reply_one(r, 201, res, "ingredient_id");
+	db_reply_value(r, 201, res, "ingredient_id");
 }

@@ -245,6 +245,20 @@ db_reply_row(struct req *r, int status, const PGresult *res)
 		resp_json(r, status, db_row_json(res, 0));
 }
 
+void
+db_reply_value(struct req *r, int status, const PGresult *res, const char *field)
+{
+	if (res == NULL) {
+		db_fail_field(r, field);
+		return;
+	}
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		resp_error(r, 404, "not_found", NULL);
+		return;
+	}
+	resp_text(r, status, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
 const char *
 db_val(const PGresult *res, int row, int col)
 {

@@ -59,6 +59,10 @@ void db_fail_field(struct req *r, const char *field);
  * row, or the failure's status when res is NULL. */
 void db_reply_row(struct req *r, int status, const PGresult *res);
 
+/* Reply with the one JSON value a statement returned, as it came (status),
+ * 404 without one; on failure db_fail_field(r, field). */
+void db_reply_value(struct req *r, int status, const PGresult *res, const char *field);
+
 /* Convenience: value of row/col or NULL for SQL NULL. */
 const char *db_val(const PGresult *res, int row, int col);
 

@@ -252,6 +252,17 @@ http_media_type_is(const char *ct, const char *t)
 	return *ct == '\0' || *ct == ';';
 }
 
+const char *
+req_json_text(struct req *r)
+{
+	char *s = json_dumps(r->json, JSON_COMPACT);
+
+	if (s == NULL)
+		return "{}";
+	arena_defer(r->a, free, s);
+	return s;
+}
+
 void
 resp_header(struct req *r, const char *name, const char *value)
 {

@@ -116,6 +116,10 @@ struct req {
 	struct resp resp;
 };
 
+/* The request's JSON body as compact text (arena memory): handlers pass it
+ * to SQL as one jsonb parameter, so a PATCH touches exactly what was sent. */
+const char *req_json_text(struct req *r);
+
 /* Build a reply. Headers and body are buffered and sent at the end. */
 void resp_header(struct req *r, const char *name, const char *value);
 void resp_json(struct req *r, int status, json_t *body);	/* steals body */

@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "db.h"
 #include "http.h"
+#include "log.h"
 
 int
 list_parse(struct req *r, struct list_page *pg)
@@ -69,4 +70,35 @@ void
 list_reply(struct req *r, const struct list_page *pg, const PGresult *res, const char *key_col)
 {
 	list_reply_extra(r, pg, res, key_col, NULL);
+}
+
+void
+list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *extra)
+{
+	const char *v[8];
+	struct list_page pg;
+	PGresult *res;
+	json_t *items;
+	int i, n;
+
+	if (list_parse(r, &pg) < 0)
+		return;
+	if (nextra > 6)
+		die("list_reply_sql: too many parameters");
+	v[0] = pg.limit_s;
+	v[1] = pg.offset_s;
+	for (i = 0; i < nextra; i++)
+		v[2 + i] = extra[i];
+	res = db_exec(r, sql, 2 + nextra, v);
+	if (res == NULL) {
+		db_fail(r);
+		return;
+	}
+	items = json_array();
+	n = PQntuples(res);
+	for (i = 0; i < n && i < pg.limit; i++)
+		json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
+	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", n > pg.limit
+	    ? json_string(arena_printf(r->a, "%lld", strtoll(pg.offset_s, NULL, 10) + pg.limit))
+	    : json_null()));
 }

@@ -28,4 +28,8 @@ void list_reply(struct req *r, const struct list_page *pg, const PGresult *res, 
 void list_reply_extra(struct req *r, const struct list_page *pg, const PGresult *res,
     const char *key_col, json_t *extra);
 
+/* A page of objects in display order: sql takes $1 = limit + 1, $2 = the
+ * offset, then extra[0..nextra) (at most 6), and returns one JSON column. */
+void list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *extra);
+
 #endif

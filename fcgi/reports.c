@@ -462,70 +462,13 @@ reports_api_stats_today(struct req *r)
 
 /* ---- expenses ---- */
 
-static const char *
-body_text(struct req *r)
-{
-	char *s = json_dumps(r->json, JSON_COMPACT);
-
-	if (s == NULL)
-		return "{}";
-	arena_defer(r->a, free, s);
-	return s;
-}
-
-/* Reply with the single jsonb value a statement returned (404 without). */
-static void
-reply_one(struct req *r, int status, PGresult *res, const char *field)
-{
-	if (res == NULL) {
-		db_fail_field(r, field);
-		return;
-	}
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		resp_error(r, 404, "not_found", NULL);
-		return;
-	}
-	resp_text(r, status, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
-/* A page of objects in display order: sql takes $1 = limit + 1 and
- * $2 = offset (then extra parameters) and returns one jsonb column. */
-static void
-reply_page(struct req *r, const char *sql, int nextra, const char *const *extra)
-{
-	const char *v[8];
-	struct list_page pg;
-	PGresult *res;
-	json_t *items;
-	int i, n;
-
-	if (list_parse(r, &pg) < 0)
-		return;
-	v[0] = pg.limit_s;
-	v[1] = pg.offset_s;
-	for (i = 0; i < nextra && i < 6; i++)
-		v[2 + i] = extra[i];
-	res = db_exec(r, sql, 2 + nextra, v);
-	if (res == NULL) {
-		db_fail(r);
-		return;
-	}
-	items = json_array();
-	n = PQntuples(res);
-	for (i = 0; i < n && i < pg.limit; i++)
-		json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
-	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", n > pg.limit
-	    ? json_string(arena_printf(r->a, "%lld", strtoll(pg.offset_s, NULL, 10) + pg.limit))
-	    : json_null()));
-}
-
 #define TENANT "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 #define PAGE " LIMIT $1::int + 1 OFFSET $2::int"
 
 void
 reports_categories_list(struct req *r)
 {
-	reply_page(r, "SELECT api_expense_category(c) FROM expense_categories c "
+	list_reply_sql(r, "SELECT api_expense_category(c) FROM expense_categories c "
 	    "ORDER BY c.is_active DESC, lower(c.name), c.id" PAGE, 0, NULL);
 }
 
@@ -540,8 +483,8 @@ reports_categories_create(struct req *r)
 
 	if (valid_object(r, r->json, fields, 2, NULL) < 0)
 		return;
-	v[0] = body_text(r);
-	reply_one(r, 201, db_exec(r, "INSERT INTO expense_categories (tenant_id, id, name, is_active) "
+	v[0] = req_json_text(r);
+	db_reply_value(r, 201, db_exec(r, "INSERT INTO expense_categories (tenant_id, id, name, is_active) "
 	    "VALUES (" TENANT ", gen_random_uuid(), $1::jsonb->>'name', coalesce(($1::jsonb->>'is_active')::bool, true)) "
 	    "RETURNING api_expense_category(expense_categories)", 1, v), "name");
 }
@@ -551,7 +494,7 @@ reports_categories_get(struct req *r)
 {
 	const char *v[1] = { r->params[0] };
 
-	reply_one(r, 200, db_exec(r, "SELECT api_expense_category(c) FROM expense_categories c WHERE id = $1", 1, v),
+	db_reply_value(r, 200, db_exec(r, "SELECT api_expense_category(c) FROM expense_categories c WHERE id = $1", 1, v),
 	    NULL);
 }
 
@@ -567,8 +510,8 @@ reports_categories_patch(struct req *r)
 	if (valid_object(r, r->json, fields, 2, NULL) < 0)
 		return;
 	v[0] = r->params[0];
-	v[1] = body_text(r);
-	reply_one(r, 200, db_exec(r, "UPDATE expense_categories SET name = coalesce($2::jsonb->>'name', name), "
+	v[1] = req_json_text(r);
+	db_reply_value(r, 200, db_exec(r, "UPDATE expense_categories SET name = coalesce($2::jsonb->>'name', name), "
 	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active), updated_at = now() "
 	    "WHERE id = $1 RETURNING api_expense_category(expense_categories)", 2, v), "name");
 }
@@ -578,7 +521,7 @@ reports_categories_delete(struct req *r)
 {
 	const char *v[1] = { r->params[0] };
 
-	reply_one(r, 200, db_exec(r, "UPDATE expense_categories SET is_active = false, updated_at = now() "
+	db_reply_value(r, 200, db_exec(r, "UPDATE expense_categories SET is_active = false, updated_at = now() "
 	    "WHERE id = $1 RETURNING api_expense_category(expense_categories)", 1, v), NULL);
 }
 
@@ -608,7 +551,7 @@ expense_extra_checks(struct req *r)
 static void
 expense_save(struct req *r, const char *id, int status)
 {
-	const char *v[3] = { id, body_text(r), r->who.user_id }, *st;
+	const char *v[3] = { id, req_json_text(r), r->who.user_id }, *st;
 	PGresult *res = db_exec(r, "SELECT expense_save($1::uuid, $2::jsonb, $3::uuid)", 3, v);
 	json_t *out, *e;
 
@@ -655,7 +598,7 @@ reports_expenses_list(struct req *r)
 	v[0] = from;
 	v[1] = to;
 	v[2] = cat;
-	reply_page(r, "SELECT api_expense(x) FROM expenses x "
+	list_reply_sql(r, "SELECT api_expense(x) FROM expenses x "
 	    "WHERE ($3::date IS NULL OR x.spent_on >= $3::date) AND ($4::date IS NULL OR x.spent_on <= $4::date) "
 	    "AND ($5::uuid IS NULL OR x.category_id = $5::uuid) "
 	    "ORDER BY x.is_active DESC, x.spent_on DESC, x.created_at DESC, x.id" PAGE, 3, v);
@@ -684,7 +627,7 @@ reports_expenses_get(struct req *r)
 {
 	const char *v[1] = { r->params[0] };
 
-	reply_one(r, 200, db_exec(r, "SELECT api_expense(x) FROM expenses x WHERE id = $1", 1, v), NULL);
+	db_reply_value(r, 200, db_exec(r, "SELECT api_expense(x) FROM expenses x WHERE id = $1", 1, v), NULL);
 }
 
 void
@@ -714,5 +657,5 @@ reports_expenses_delete(struct req *r)
 
 	if (res != NULL && PQntuples(res) == 1 && audit(r, "expense_deleted", "expense", r->params[0], NULL) < 0)
 		res = NULL;
-	reply_one(r, 200, res, NULL);
+	db_reply_value(r, 200, res, NULL);
 }
