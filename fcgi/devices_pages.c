@@ -1,6 +1,8 @@
 /* The Tills page of the dashboard (/dashboard/devices): the tills under the
  * licence, adding one, revoking, new keys, enabling again.  A new key is
- * shown once, on the page that answers the action that made it. */
+ * shown once, on the page that answers the action that made it.  The list
+ * pages by ?page= (50 a page); every form carries the page it was sent
+ * from and leads back to it. */
 #include "pages.h"
 
 #include <stdlib.h>
@@ -14,21 +16,104 @@
 #include "server.h"
 #include "valid.h"
 
+#define PER_PAGE 50
+#define FROM_SQL "FROM devices d JOIN stores s ON s.tenant_id = d.tenant_id AND s.id = d.store_id "
+
+/* A page number: 1 to 1000000, digits only; 0 for anything else. */
+static int
+page_parse(const char *s)
+{
+	long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 1000000)
+			return 0;
+	}
+	return (int)v;
+}
+
+/* The page asked for: ?page= of a GET, the form's page field of a POST;
+ * 1 when absent or not a page number. */
+static int
+page_no(struct req *r)
+{
+	const char *s = kv_get(&r->query_params, "page");
+	int n = page_parse(s ? s : kv_get(&r->form, "page"));
+
+	return n > 0 ? n : 1;
+}
+
+/* Where an action goes back to: the page its form was sent from. */
+static const char *
+back_to(struct req *r)
+{
+	int n = page_parse(kv_get(&r->form, "page"));
+
+	return n > 1 ? arena_printf(r->a, "/dashboard/devices?page=%d", n) : "/dashboard/devices";
+}
+
+/* Rows of page (1-based), one more than a page when another page follows;
+ * times in the store's own time zone. */
+static PGresult *
+fetch_page(struct req *r, int page)
+{
+	const char *v[2] = { arena_printf(r->a, "%d", PER_PAGE),
+	    arena_printf(r->a, "%lld", (long long)(page - 1) * PER_PAGE) };
+
+	return db_exec(r, "SELECT d.id, d.name, d.status, "
+	    "to_char(d.last_seen_at AT TIME ZONE s.time_zone, 'YYYY-MM-DD HH24:MI') AS last_seen, "
+	    "to_char(d.last_sync_at AT TIME ZONE s.time_zone, 'YYYY-MM-DD HH24:MI') AS last_sync "
+	    FROM_SQL "ORDER BY d.created_at, d.name, d.id LIMIT $1::int + 1 OFFSET $2::int", 2, v);
+}
+
+/* model.pager for dashboard/catalogue_pager: page links up to the next
+ * page when there is one (the total is not counted). */
+static json_t *
+pager(struct req *r, int page, int more)
+{
+	const char *base = "/dashboard/devices?";
+	long long last = more ? (long long)page + 1 : page, i, shown = 0;
+	json_t *links = json_array();
+
+	for (i = 1; i <= last; i++) {
+		if (i != 1 && i != last && (i < page - 2 || i > page + 2))
+			continue;
+		if (shown != 0 && i > shown + 1)
+			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
+		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
+		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
+		shown = i;
+	}
+	return json_pack("{s:b, s:i, s:s?, s:s?, s:o}", "show", more || page > 1, "page", page,
+	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
+	    "next", more ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL, "links", links);
+}
+
 /* Render the page; extra (stolen, may be NULL) adds new_device, limit,
  * conflict, form or errors. */
 static void
 render(struct req *r, int status, json_t *extra)
 {
-	PGresult *list, *counts;
+	PGresult *list, *counts, *cnt;
 	json_t *model;
 	long long max, active;
+	int page = page_no(r), more;
 
-	/* times in the store's own time zone */
-	list = db_exec(r, "SELECT d.id, d.name, d.status, "
-	    "to_char(d.last_seen_at AT TIME ZONE s.time_zone, 'YYYY-MM-DD HH24:MI') AS last_seen, "
-	    "to_char(d.last_sync_at AT TIME ZONE s.time_zone, 'YYYY-MM-DD HH24:MI') AS last_sync "
-	    "FROM devices d JOIN stores s ON s.tenant_id = d.tenant_id AND s.id = d.store_id "
-	    "ORDER BY d.created_at, d.name", 0, NULL);
+	list = fetch_page(r, page);
+	if (list != NULL && PQntuples(list) == 0 && page > 1) {
+		/* past the end: the last page, as the catalogue lists do */
+		cnt = db_exec(r, "SELECT count(*) " FROM_SQL, 0, NULL);
+		if (cnt != NULL) {
+			long long total = strtoll(PQgetvalue(cnt, 0, 0), NULL, 10);
+
+			page = total > 0 ? (int)((total + PER_PAGE - 1) / PER_PAGE) : 1;
+			list = fetch_page(r, page);
+		} else {
+			list = NULL;
+		}
+	}
 	counts = list ? db_exec(r, "SELECT max_devices, (SELECT count(*) FROM devices WHERE status <> 'revoked') "
 	    "FROM tenants WHERE id = NULLIF(current_setting('app.tenant_id', true), '')::uuid", 0, NULL) : NULL;
 	if (counts == NULL || PQntuples(counts) != 1) {
@@ -41,9 +126,13 @@ render(struct req *r, int status, json_t *extra)
 	}
 	max = strtoll(PQgetvalue(counts, 0, 0), NULL, 10);
 	active = strtoll(PQgetvalue(counts, 0, 1), NULL, 10);
-	model = json_pack("{s:o, s:I, s:I, s:b, s:{}, s:{}}", "devices", db_rows_json(list),
+	more = PQntuples(list) > PER_PAGE;
+	model = json_pack("{s:o, s:i, s:o, s:I, s:I, s:b, s:{}, s:{}}", "devices", db_rows_json(list),
+	    "page", page, "pager", pager(r, page, more),
 	    "active", (json_int_t)active, "max", (json_int_t)max, "at_limit", active >= max,
 	    "form", "errors");
+	if (more)
+		json_array_remove(json_object_get(model, "devices"), PER_PAGE);
 	if (extra != NULL) {
 		json_object_update(model, extra);
 		json_decref(extra);
@@ -124,7 +213,7 @@ devices_page_revoke(struct req *r)
 	switch (devices_revoke(r, r->params[0], &dev)) {
 	case DEV_OK:
 		json_decref(dev);
-		resp_redirect(r, 303, "/dashboard/devices");
+		resp_redirect(r, 303, back_to(r));
 		break;
 	case DEV_NOT_FOUND:
 		page_error(r, 404);
@@ -165,7 +254,7 @@ devices_page_enable(struct req *r)
 	case DEV_OK:
 		if (json_object_get(dev, "device_key") == NULL) {
 			json_decref(dev);	/* it was not revoked: nothing changed */
-			resp_redirect(r, 303, "/dashboard/devices");
+			resp_redirect(r, 303, back_to(r));
 		} else {
 			render(r, 200, shown_once(r, dev));
 		}

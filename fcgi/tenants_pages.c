@@ -124,17 +124,94 @@ tenants_page_onboarding_post(struct req *r)
 
 /* ---- /platform ---- */
 
+/* The tenants table pages by ?page= (50 a page); its forms carry the page
+ * they were sent from and lead back to it.  The audit table is the latest
+ * 50 entries only (the whole log: GET /api/audit). */
+#define PER_PAGE 50
+
+/* A page number: 1 to 1000000, digits only; 0 for anything else. */
+static int
+page_parse(const char *s)
+{
+	long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 1000000)
+			return 0;
+	}
+	return (int)v;
+}
+
+/* The page asked for: ?page= of a GET, the form's page field of a POST;
+ * 1 when absent or not a page number. */
+static int
+page_no(struct req *r)
+{
+	const char *s = kv_get(&r->query_params, "page");
+	int n = page_parse(s ? s : kv_get(&r->form, "page"));
+
+	return n > 0 ? n : 1;
+}
+
+/* Tenants of page (1-based), one more than a page when another follows. */
+static PGresult *
+fetch_tenants(struct req *r, int page)
+{
+	const char *v[2] = { arena_printf(r->a, "%d", PER_PAGE),
+	    arena_printf(r->a, "%lld", (long long)(page - 1) * PER_PAGE) };
+
+	return db_exec(r, "SELECT id, name, max_devices, devices_active, "
+	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS created "
+	    "FROM platform_tenants() ORDER BY created_at DESC, id LIMIT $1::int + 1 OFFSET $2::int", 2, v);
+}
+
+/* model.pager for dashboard/catalogue_pager: page links up to the next
+ * page when there is one (the total is not counted). */
+static json_t *
+pager(struct req *r, int page, int more)
+{
+	const char *base = "/platform?";
+	long long last = more ? (long long)page + 1 : page, i, shown = 0;
+	json_t *links = json_array();
+
+	for (i = 1; i <= last; i++) {
+		if (i != 1 && i != last && (i < page - 2 || i > page + 2))
+			continue;
+		if (shown != 0 && i > shown + 1)
+			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
+		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
+		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
+		shown = i;
+	}
+	return json_pack("{s:b, s:i, s:s?, s:s?, s:o}", "show", more || page > 1, "page", page,
+	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
+	    "next", more ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL, "links", links);
+}
+
 /* The page itself; extra holds what the action that led here adds
  * (licence_code, errors, row_error) and is stolen. */
 static void
 render_platform(struct req *r, int status, json_t *extra)
 {
-	PGresult *tenants, *log;
+	PGresult *tenants, *log, *cnt;
 	json_t *model;
+	int page = page_no(r), more;
 
-	tenants = db_exec(r, "SELECT id, name, max_devices, devices_active, "
-	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS created "
-	    "FROM platform_tenants() ORDER BY created_at DESC, id", 0, NULL);
+	tenants = fetch_tenants(r, page);
+	if (tenants != NULL && PQntuples(tenants) == 0 && page > 1) {
+		/* past the end: the last page, as the catalogue lists do */
+		cnt = db_exec(r, "SELECT count(*) FROM platform_tenants()", 0, NULL);
+		if (cnt != NULL) {
+			long long total = strtoll(PQgetvalue(cnt, 0, 0), NULL, 10);
+
+			page = total > 0 ? (int)((total + PER_PAGE - 1) / PER_PAGE) : 1;
+			tenants = fetch_tenants(r, page);
+		} else {
+			tenants = NULL;
+		}
+	}
 	log = tenants ? db_exec(r, "SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, "
 	    "t.name AS tenant, a.action, a.object_type, a.ip, "
 	    "left(coalesce(a.user_id, a.device_id)::text, 8) AS actor "
@@ -145,7 +222,11 @@ render_platform(struct req *r, int status, json_t *extra)
 		pages_db_fail(r);
 		return;
 	}
-	model = json_pack("{s:o, s:o}", "tenants", db_rows_json(tenants), "audit", db_rows_json(log));
+	more = PQntuples(tenants) > PER_PAGE;
+	model = json_pack("{s:o, s:i, s:o, s:o}", "tenants", db_rows_json(tenants), "page", page,
+	    "pager", pager(r, page, more), "audit", db_rows_json(log));
+	if (more)
+		json_array_remove(json_object_get(model, "tenants"), PER_PAGE);
 	if (extra != NULL) {
 		json_object_update(model, extra);
 		json_decref(extra);
@@ -184,7 +265,7 @@ tenants_page_max_devices(struct req *r)
 	long long max = form_int(typed, 0, 10000);
 	json_t *t = NULL, *row;
 	PGresult *res;
-	int status;
+	int status, page;
 
 	if (max < 0) {
 		row = json_pack("{s:s, s:s, s:s?}", "id", r->params[0], "kind", "invalid", "value", typed);
@@ -194,7 +275,8 @@ tenants_page_max_devices(struct req *r)
 	switch (tenants_set_max_devices(r, r->params[0], max, &t)) {
 	case 0:
 		json_decref(t);
-		resp_redirect(r, 303, "/platform");
+		page = page_parse(kv_get(&r->form, "page"));
+		resp_redirect(r, 303, page > 1 ? arena_printf(r->a, "/platform?page=%d", page) : "/platform");
 		return;
 	case 1:
 		page_error(r, 404);

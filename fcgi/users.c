@@ -100,14 +100,6 @@ users_create(struct req *r, json_t *body, const char **bad_field)
 	return u;
 }
 
-json_t *
-users_list(struct req *r)
-{
-	PGresult *res = db_exec(r, "SELECT " USER_COLS " FROM users ORDER BY is_active DESC, created_at, email", 0, NULL);
-
-	return res ? db_rows_json(res) : NULL;
-}
-
 void
 users_api_list(struct req *r)
 {

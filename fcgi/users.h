@@ -13,7 +13,6 @@ extern const char *const users_roles[];	/* roles staff may be given */
 /* Shared by the API and the Users page.  body as POST /api/users.  Returns
  * the new user, or NULL with *bad_field (400) or the reply set. */
 json_t *users_create(struct req *r, json_t *body, const char **bad_field);
-json_t *users_list(struct req *r);
 
 void users_api_list(struct req *r);
 void users_api_create(struct req *r);

@@ -1,9 +1,11 @@
 /* The Staff page of the dashboard (/dashboard/users): invitations, PIN
  * resets and deactivation.  The rules are those of the API: an admin does
  * not touch an owner, nobody deactivates themselves, a PIN is unique among
- * the tenant's active staff. */
+ * the tenant's active staff.  The list pages by ?page= (50 a page); every
+ * form carries the page it was sent from and leads back to it. */
 #include "pages.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -33,23 +35,116 @@ static const struct vfield invite_checks[] = {
 /* Done messages after a redirect (PRG): only these words are shown. */
 static const char *const done_words[] = { "invited", "deactivated", "pin", NULL };
 
+#define PER_PAGE 50
+#define LIST_SQL "SELECT id, email, role, language, is_active, totp_enabled, " \
+	"pin_hmac IS NOT NULL AS has_pin FROM users " \
+	"ORDER BY is_active DESC, created_at, email, id LIMIT $1::int + 1 OFFSET $2::int"
+
+/* A page number: 1 to 1000000, digits only; 0 for anything else. */
+static int
+page_parse(const char *s)
+{
+	long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 1000000)
+			return 0;
+	}
+	return (int)v;
+}
+
+/* The page asked for: ?page= of a GET, the form's page field of a POST;
+ * 1 when absent or not a page number. */
+static int
+page_no(struct req *r)
+{
+	const char *s = kv_get(&r->query_params, "page");
+	int n = page_parse(s ? s : kv_get(&r->form, "page"));
+
+	return n > 0 ? n : 1;
+}
+
+/* Where an action goes back to: the page its form was sent from. */
+static const char *
+back_to(struct req *r, const char *done)
+{
+	int n = page_parse(kv_get(&r->form, "page"));
+
+	if (n > 1)
+		return arena_printf(r->a, "/dashboard/users?page=%d&done=%s", n, done);
+	return arena_printf(r->a, "/dashboard/users?done=%s", done);
+}
+
+/* Rows of page (1-based), one more than a page when another page follows. */
+static PGresult *
+fetch_page(struct req *r, int page)
+{
+	const char *v[2] = { arena_printf(r->a, "%d", PER_PAGE),
+	    arena_printf(r->a, "%lld", (long long)(page - 1) * PER_PAGE) };
+
+	return db_exec(r, LIST_SQL, 2, v);
+}
+
+/* model.pager for dashboard/catalogue_pager: page links up to the next
+ * page when there is one (the total is not counted). */
+static json_t *
+pager(struct req *r, int page, int more)
+{
+	const char *base = "/dashboard/users?";
+	long long last = more ? (long long)page + 1 : page, i, shown = 0;
+	json_t *links = json_array();
+
+	for (i = 1; i <= last; i++) {
+		if (i != 1 && i != last && (i < page - 2 || i > page + 2))
+			continue;
+		if (shown != 0 && i > shown + 1)
+			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
+		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
+		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
+		shown = i;
+	}
+	return json_pack("{s:b, s:i, s:s?, s:s?, s:o}", "show", more || page > 1, "page", page,
+	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
+	    "next", more ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL, "links", links);
+}
+
 /* Render the page; extra (stolen, may be NULL) adds form, errors,
  * row_error or denied. */
 static void
 render(struct req *r, int status, json_t *extra)
 {
-	json_t *users = users_list(r), *model, *form;
+	json_t *model, *form;
 	const char *done = kv_get(&r->query_params, "done");
+	int page = page_no(r), more;
+	PGresult *res = fetch_page(r, page), *cnt;
 	size_t i;
 
-	if (users == NULL) {
+	if (res != NULL && PQntuples(res) == 0 && page > 1) {
+		/* past the end: the last page, as the catalogue lists do */
+		cnt = db_exec(r, "SELECT count(*) FROM users", 0, NULL);
+		if (cnt != NULL) {
+			long long total = strtoll(PQgetvalue(cnt, 0, 0), NULL, 10);
+
+			page = total > 0 ? (int)((total + PER_PAGE - 1) / PER_PAGE) : 1;
+			res = fetch_page(r, page);
+		} else {
+			res = NULL;
+		}
+	}
+	if (res == NULL) {
 		json_decref(extra);
 		pages_db_fail(r);
 		return;
 	}
-	model = json_pack("{s:o, s:b, s:s, s:{}, s:{s:s, s:s}}", "users", users,
+	more = PQntuples(res) > PER_PAGE;
+	model = json_pack("{s:o, s:i, s:o, s:b, s:s, s:{}, s:{s:s, s:s}}", "users", db_rows_json(res),
+	    "page", page, "pager", pager(r, page, more),
 	    "can_owner", r->who.role == ROLE_OWNER, "me", r->who.user_id ? r->who.user_id : "",
 	    "errors", "form", "role", "cashier", "language", r->lang);
+	if (more)
+		json_array_remove(json_object_get(model, "users"), PER_PAGE);
 	for (i = 0; status == 200 && done != NULL && done_words[i] != NULL; i++)
 		if (strcmp(done, done_words[i]) == 0)
 			json_object_set_new(model, "done", json_string(done));
@@ -128,7 +223,7 @@ users_page_create(struct req *r)
 		json_decref(u);
 		json_decref(body);
 		json_decref(errors);
-		resp_redirect(r, 303, "/dashboard/users?done=invited");
+		resp_redirect(r, 303, back_to(r, "invited"));
 		return;
 	}
 	status = r->resp.status;
@@ -204,7 +299,7 @@ users_page_deactivate(struct req *r)
 		pages_db_fail(r);
 		return;
 	}
-	resp_redirect(r, 303, "/dashboard/users?done=deactivated");
+	resp_redirect(r, 303, back_to(r, "deactivated"));
 }
 
 void
@@ -239,5 +334,5 @@ users_page_pin(struct req *r)
 		pages_db_fail(r);
 		return;
 	}
-	resp_redirect(r, 303, "/dashboard/users?done=pin");
+	resp_redirect(r, 303, back_to(r, "pin"));
 }
