@@ -100,6 +100,6 @@ clean: ## Remove build output (keeps var/)
 	rm -rf build
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
+	@grep -hE '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 10
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -19,6 +19,7 @@ struct config {
 	const char *log_level;
 	const char *version;
 	int workers;
+	int event_threads;	/* posev: streams served at once */
 	int https;		/* cookies get Secure even without the HTTPS param */
 };
 

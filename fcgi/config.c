@@ -104,6 +104,14 @@ config_load(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	c->workers = (int)n;
+	w = lookup("POS_EVENT_THREADS", "64");
+	errno = 0;
+	n = strtol(w, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > 1024) {
+		snprintf(err, errlen, "POS_EVENT_THREADS must be 1..1024, not '%s'", w);
+		return -1;
+	}
+	c->event_threads = (int)n;
 	if (strcmp(c->signup, "licence") != 0 && strcmp(c->signup, "open") != 0) {
 		snprintf(err, errlen, "POS_SIGNUP must be 'licence' or 'open', not '%s'", c->signup);
 		return -1;

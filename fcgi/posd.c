@@ -175,6 +175,9 @@ main(int argc, char **argv)
 				log_error("worker %d killed by signal %d; restarting", (int)pid, WTERMSIG(status));
 			else
 				log_warn("worker %d exited with %d; restarting", (int)pid, WEXITSTATUS(status));
+			pids[i] = 0;	/* reaped: the shutdown below must not wait for it */
+			if (stopping)
+				break;
 			/* a worker that dies at once would otherwise spin the CPU */
 			if (now() - started[i] < 1.0)
 				sleep(1);

@@ -341,8 +341,7 @@ int
 main(void)
 {
 	char err[1024], path[4096];
-	const char *n = getenv("POS_EVENT_THREADS");
-	int threads = n ? atoi(n) : 64, i, sig;
+	int threads, i, sig;
 	pthread_t lt, *ts;
 	sigset_t set;
 
@@ -350,8 +349,7 @@ main(void)
 		log_error("startup: %s", err);
 		return 1;
 	}
-	if (threads < 1 || threads > 1024)
-		threads = 64;
+	threads = app.cfg.event_threads;
 	for (i = 0; i < (int)nroutes; i++)
 		if (strcmp(routes[i].pattern, "/api/events") == 0)
 			events_route = &routes[i];

@@ -7,6 +7,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 stopping=0
 stop() {
+	# a second Ctrl-C or SIGTERM (make passes its own on) must not cut the
+	# clean-up short and leave PostgreSQL or nginx running
+	trap '' INT TERM
 	[ $stopping = 1 ] && return
 	stopping=1
 	say ""
@@ -31,6 +34,8 @@ cat <<MSG
     Till        $base/pos/
     Dashboard   $base/dashboard
     Kitchen     $base/kitchen
+    Onboarding  $base/onboarding
+    Platform    $base/platform   (superadmin: set POS_SUPERADMIN_EMAIL/_PASSWORD)
     API docs    $base/docs
     Health      $base/healthz
 
