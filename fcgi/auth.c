@@ -168,14 +168,19 @@ verify_user_session(struct req *r)
 		const char *secret = strchr(kv_get(&r->cookies, SESSION_COOKIE), '.') + 1;
 		const char *v[1] = { crypto_sha256_hex(r->a, secret, strlen(secret)) };
 
+		/* last_seen_at (the 15-minute idle timeout) is written at most every
+		 * 30 s: a page and its parallel requests would otherwise queue on
+		 * the session row's lock */
 		res = db_exec(r,
-		    "UPDATE sessions s SET last_seen_at = now() FROM users u "
-		    "WHERE s.token_hash = $1 AND s.kind = 'web' AND s.revoked_at IS NULL "
-		    "AND s.expires_at > now() "
-		    "AND (s.last_seen_at > now() - interval '15 minutes' OR u.role IN ('cashier', 'cook')) "
-		    "AND u.tenant_id = s.tenant_id AND u.id = s.user_id AND u.is_active "
-		    "RETURNING s.id, s.user_id, s.state, u.role, u.email, "
-		    "(SELECT st.id FROM stores st ORDER BY st.created_at LIMIT 1)", 1, v);
+		    "WITH s AS (SELECT s.id, s.user_id, s.state, s.last_seen_at, u.role, u.email "
+		    "  FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id "
+		    "  WHERE s.token_hash = $1 AND s.kind = 'web' AND s.revoked_at IS NULL "
+		    "  AND s.expires_at > now() AND u.is_active "
+		    "  AND (s.last_seen_at > now() - interval '15 minutes' OR u.role IN ('cashier', 'cook'))), "
+		    "touch AS (UPDATE sessions x SET last_seen_at = now() FROM s "
+		    "  WHERE x.id = s.id AND s.last_seen_at < now() - interval '30 seconds') "
+		    "SELECT s.id, s.user_id, s.state, s.role, s.email, "
+		    "(SELECT st.id FROM stores st ORDER BY st.created_at LIMIT 1) FROM s", 1, v);
 	} else {
 		const char *v[2] = { r->who.session_id, r->who.user_id };
 
