@@ -28,19 +28,40 @@
 #      BENCH_PULLS (5) times with curl
 #  10. POST /api/orders as in 6 once more, now with that big catalogue (no
 #      target: it shows whether an order's cost grows with the catalogue)
-# Runs 6-10 write thousands of orders and products: they only run on a
+# The manager's dashboard (runs 11-13):
+#  11. (between 8 and 9, so that its orders are run 6's) wrk -c$BENCH_API_CONNECTIONS
+#      (8) on $BENCH_API_PATH (/healthz) beside the order load of run 6, without
+#      and then with BENCH_STREAMS (50) event streams open (bench/event-streams.mjs,
+#      GET /api/events with the till's token); each stream must get every order
+#  12. BENCH_GEN_ORDERS (1,000,000) orders with lines and payments over the
+#      BENCH_GEN_DAYS (90) days before today (bench/orders-1m.sql, set-based, as
+#      the superuser); then rollup_fold_all(1000) until nothing is pending; then
+#      a check in SQL (totals, payments, numbers, rollups = orders)
+#  13. GET /dashboard with the demo owner's session (bench/owner-login.mjs, TOTP
+#      from demo-logins.txt): wrk -c1 for 5 s, then wrk -c$BENCH_DASH_CONNECTIONS (4), then
+#      wrk -c4 with a session per connection (bench/dashboard-sessions.lua; the
+#      owner's and 3 of the demo manager's; no target);
+#      GET /api/reports/sales of the last BENCH_GEN_DAYS days by day with the
+#      owner's bearer token, BENCH_REPORT_REQUESTS (200) times with curl; then where
+#      the dashboard's database time goes (EXPLAIN ANALYZE, auto_explain)
+# Runs 6-13 write thousands of orders and products: they only run on a
 # throwaway data folder (not with BENCH_VARDIR).
 # Targets: /api/version at >= 85 % of hello's req/s; < 20 MB RSS per worker
 # (after runs 1-5, and again after all runs); POST /api/orders at >= 50 % of the
 # pgbench rate with no lost or doubled order; the 10,000-order push in < 5 s
 # with every order stored once; the full pull in < 1 s of server time (median
-# of the workers' dur_ms).
+# of the workers' dur_ms); the dashboard at -c4 p50 < 20 ms and p99 < 50 ms of
+# server time (dur_ms); the 90-day sales report p99 < 100 ms (dur_ms); the API
+# path's p99 < 100 ms (wrk) beside the order load with the 50 streams open; the
+# history and the report check out in SQL; every stream gets every order.
 # Exit status: 0 when every target is met, 1 when one is missed or a run failed.
 #
 # Environment: WORKERS (posd processes, also hello's), BENCH_DURATION (10s),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_VARDIR, BENCH_PORT,
 # BENCH_DB_PATH, BENCH_DB_AUTH, BENCH_PUSH_ORDERS (10000), BENCH_PULLS (5),
-# KEEP_VARDIR=1 keeps a throwaway data folder.
+# BENCH_STREAMS (50), BENCH_API_PATH (/healthz), BENCH_API_CONNECTIONS (8),
+# BENCH_GEN_ORDERS (1000000), BENCH_GEN_DAYS (90), BENCH_DASH_CONNECTIONS (4),
+# BENCH_REPORT_REQUESTS (200), KEEP_VARDIR=1 keeps a throwaway data folder.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -83,9 +104,23 @@ PUSH_ORDERS=${BENCH_PUSH_ORDERS:-10000}
 PUSH_BATCH=500
 PULLS=${BENCH_PULLS:-5}
 CATALOGUE_PRODUCTS=20000
+# runs 11-13: the manager's dashboard (history, pages, reports, event streams)
+GEN_ORDERS=${BENCH_GEN_ORDERS:-1000000}
+GEN_DAYS=${BENCH_GEN_DAYS:-90}
+STREAMS=${BENCH_STREAMS:-50}
+API_PATH=${BENCH_API_PATH:-/healthz}
+API_CONNS=${BENCH_API_CONNECTIONS:-8}
+DASH_CONNS=${BENCH_DASH_CONNECTIONS:-4}
+REPORT_REQUESTS=${BENCH_REPORT_REQUESTS:-200}
+TARGET_DASH_P50=20
+TARGET_DASH_P99=50
+TARGET_REPORT_MS=100
+TARGET_API_P99=100
 hello_pid=
+streams_pid=
 
 cleanup() {
+	[ -n "$streams_pid" ] && kill -TERM "$streams_pid" 2>/dev/null
 	if [ -n "$hello_pid" ]; then
 		kill -TERM "$hello_pid" 2>/dev/null
 		wait "$hello_pid" 2>/dev/null
@@ -187,6 +222,35 @@ static_path() {
 # --- wrk output parsing ----------------------------------------------------------
 wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
 wrk_p99() { awk '$1 == "99%" { print $2 }' "$1"; }
+wrk_p50() { awk '$1 == "50%" { print $2 }' "$1"; }
+# ms_of 1.20s|83.60ms|400.00us: the figure in milliseconds ("-" for anything else)
+ms_of() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.2f", v / 1000; else if (v ~ /ms$/) printf "%.2f", v + 0;
+	else if (v ~ /[0-9]s$/) printf "%.2f", v * 1000; else print "-" }'; }
+# cpu_snapshot [EXTRA_PID]: "part pid seconds" for each process of this stack (user +
+# system CPU so far, all threads): postgres (the postmaster's children), posd (the
+# workers), nginx (its workers), posev, and the stream client when given
+cpu_snapshot() {
+	local hz part pid pm
+	hz=$(getconf CLK_TCK)
+	pm=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null)
+	{
+		for pid in $(pgrep -P "${pm:-0}"); do echo "postgres $pid"; done
+		for pid in $(pgrep -P "$(cat "$VARDIR/run/posd.pid" 2>/dev/null || echo 0)"); do echo "posd $pid"; done
+		for pid in $(pgrep -P "$(cat "$VARDIR/nginx/nginx.pid" 2>/dev/null || echo 0)"); do echo "nginx $pid"; done
+		echo "posev $(cat "$VARDIR/run/posev.pid" 2>/dev/null)"
+		[ -n "${1:-}" ] && echo "client $1"
+	} | while read -r part pid; do
+		[ -n "$pid" ] && awk -v p="$part" -v id="$pid" -v hz="$hz" '{ printf "%s %s %.2f\n", p, id, ($14 + $15) / hz }' \
+			"/proc/$pid/stat" 2>/dev/null
+	done
+}
+# cpu_delta BEFORE AFTER: "part seconds ..." used between two snapshots (by the
+# processes alive at the second; one that started in between counts from 0)
+cpu_delta() {
+	awk 'NR == FNR { b[$1 " " $2] = $3; next } { d[$1] += $3 - b[$1 " " $2] }
+		END { n = split("postgres posd nginx posev client", o, " ")
+			for (i = 1; i <= n; i++) if (o[i] in d) printf "%s%s %.1f", (i > 1 ? ", " : ""), o[i], d[o[i]] }' "$1" "$2"
+}
 wrk_non2xx() { awk '/Non-2xx or 3xx responses:/ { print $5 }' "$1"; }
 wrk_sockerr() { sed -n 's/^ *Socket errors: //p' "$1"; }
 # Rows of the table, kept in parallel arrays in run order.
@@ -335,12 +399,89 @@ sample_waits() {
 		sleep 0.25
 	done >"$1"
 }
+# sample_queries FILE SECONDS FILTER: as sample_waits, with the start of each query
+sample_queries() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt "$end" ]; do
+		sql -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' (' || state || '): '
+			|| regexp_replace(left(query, 45), '\s+', ' ', 'g')
+			FROM pg_stat_activity WHERE usename = 'pos_app' AND pid <> pg_backend_pid() AND $3" 2>/dev/null
+		sleep 0.25
+	done >"$1"
+}
 # top_waits FILE: the 4 most frequent samples, as percentages
 top_waits() {
 	sort "$1" | uniq -c | sort -rn | awk -v n="$(wc -l <"$1")" 'NR <= 4 && n > 0 {
 		c = $1; $1 = ""; printf "%s%s %.0f %%", (NR > 1 ? "; " : ""), substr($0, 2), 100 * c / n }'
 }
 pctl() { sort -n | awk -v q="$1" '{ v[NR] = $1 } END { if (NR) { i = int(NR * q / 100 + 0.999); if (i < 1) i = 1; print v[i] } }'; }
+# dash_profile (run 13): where the dashboard's time goes in the database. Sets
+# prof_lines (table rows: planning and execution ms of its parts, EXPLAIN
+# (ANALYZE, SUMMARY) after a warm-up call, as pos_app with the tenant set),
+# prof_auto and prof_generic (median ms of the last 10 of 12 report_dashboard
+# calls in one session, with the default plan cache and with
+# plan_cache_mode = force_generic_plan) and prof_nested (the slowest statements
+# inside one call, from auto_explain with nested statements).
+dash_profile() {
+	local last label expr
+	local -a parts
+	last=$(sql -c "SELECT '$r_to'::date - 7")
+	parts=(
+		"report_dashboard (the whole call)|SELECT report_dashboard('$DEV_STORE')"
+		"· report_hourly, today|SELECT * FROM report_hourly('$DEV_STORE', '$r_to', '$r_to')"
+		"· report_hourly, the same day last week|SELECT * FROM report_hourly('$DEV_STORE', '$last', '$last')"
+		"· report_top_products, today|SELECT report_top_products('$DEV_STORE', '$r_to', '$r_to', 10)"
+		"rollup_fold(5000, 200) (before each page and report)|SELECT rollup_fold(5000, 200)"
+		"report_sales, $GEN_DAYS days by day (the whole call)|SELECT report_sales('$DEV_STORE', '$r_from', '$r_to', 'day')"
+		"· report_hourly, $GEN_DAYS days|SELECT * FROM report_hourly('$DEV_STORE', '$r_from', '$r_to')"
+	)
+	{
+		echo "BEGIN;"
+		echo "SELECT set_config('app.tenant_id', '$DEV_TENANT', true) \\g /dev/null"
+		for p in "${parts[@]}"; do
+			label=${p%%|*} expr=${p#*|}
+			echo "$expr \\g /dev/null"
+			printf '\\echo == %s\n' "$label"
+			echo "EXPLAIN (ANALYZE, SUMMARY) $expr;"
+		done
+		echo "COMMIT;"
+	} | sql_app >"$OUT/dashboard-profile.txt" 2>&1
+	prof_lines=$(awk '/^== / { cur = substr($0, 4); next }
+		/^Planning Time:/ { pl[cur] = $3 } /^Execution Time:/ { ex[cur] = $3; order[++n] = cur }
+		END { for (i = 1; i <= n; i++) printf "| %s | %s | %s |\n", order[i], pl[order[i]], ex[order[i]] }' \
+		"$OUT/dashboard-profile.txt")
+	local mode
+	for mode in auto force_generic_plan; do
+		{
+			echo "SET plan_cache_mode = $mode;"
+			echo "BEGIN;"
+			echo "SELECT set_config('app.tenant_id', '$DEV_TENANT', true) \\g /dev/null"
+			printf '\\timing on\n'
+			for _ in $(seq 1 12); do echo "SELECT length(report_dashboard('$DEV_STORE')::text);"; done
+			echo "COMMIT;"
+		} | sql_app 2>&1 | awk '/^Time:/ { print $2 }' | tail -n +3 | head -n 10 >"$OUT/dashboard-$mode.txt"
+	done
+	prof_auto=$(pctl 50 <"$OUT/dashboard-auto.txt")
+	prof_generic=$(pctl 50 <"$OUT/dashboard-force_generic_plan.txt")
+	{
+		echo "SET ROLE pos_app;"
+		echo "BEGIN;"
+		echo "SELECT set_config('app.tenant_id', '$DEV_TENANT', true) \\g /dev/null"
+		echo "SELECT report_dashboard('$DEV_STORE') \\g /dev/null"
+		echo "RESET ROLE;"
+		echo "LOAD 'auto_explain';"
+		echo "SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;"
+		echo "SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice;"
+		echo "SET ROLE pos_app;"
+		echo "SELECT report_dashboard('$DEV_STORE') \\g /dev/null"
+		echo "COMMIT;"
+	} | sql >"$OUT/dashboard-explain.txt" 2>&1
+	prof_nested=$(awk '/NOTICE:  duration: / { d = $3; want = 1; next }
+		want && /^Query Text:/ { q = substr($0, 13); if (q ~ /^ *$/) { want = 2; next } }
+		want == 2 && /[^ ]/ { q = $0 }
+		want && q !~ /^ *$/ { gsub(/^ +| +$/, "", q); gsub(/  +/, " ", q); printf "%s ms: %s\n", d, substr(q, 1, 100); want = 0; q = "" }' \
+		"$OUT/dashboard-explain.txt" | awk '$1 + 0 >= 0.1' | sort -rn | head -n 8)
+}
 secs=${DURATION%s}
 case $secs in ''|*[!0-9]*) secs=10 ;; esac
 
@@ -353,6 +494,15 @@ g_tps=- g_p99=- g_check="not run" g_ok=0 g_waits='' g_n=-
 p_ms=- p_srv=- p_max=- p_check="not run" p_ok=0
 c_ms=- l_start=() l_total=() l_dur=() l_size=- l_items=- l_expect=- l_med=- l_check="not run" l_ok=0
 o2_rps=- o2_p99=- o2_line=''
+declare -A EV=()
+ev_note='' s_ok=0 s_check="not run" s_open=- s_min=- s_max=-
+h_load_ms=- h_gen_ms=- h_ins_ms=- h_an_ms=- h_orders=- h_lines=- h_first=- h_last=- h_fold_ms=- h_folded=-
+h_by='' h_vac_ms=- h_check="not run" h_ok=0 h_fold_rate=-
+d1_p50=- d1_p99=- d1_n=- d_p50=- d_p99=- d_n=- d_rps=- d_wp50=- d_wp99=- d_note='' d_ok=0 d_waits=''
+ds_p50=- ds_p99=- ds_n=- ds_rps=- ds_n_sessions=0
+r_p50=- r_p99=- r_n=- r_cp50=- r_cp99=- r_from=- r_to=- r_check="not run" r_ok=0 r_size=-
+prof_lines='' prof_auto=- prof_generic=- prof_nested=''
+load_h0=- load_h1=- load_h2=-
 
 if [ -z "$w_skip" ]; then
 	# --- 6. POST /api/orders through nginx --------------------------------------------
@@ -444,6 +594,80 @@ if [ -z "$w_skip" ]; then
 	fi
 	printf '  %s ms wall, %s ms in the workers; %s\n' "$p_ms" "$p_srv" "$p_check" >&2
 
+	# --- 11. event streams beside the order load (before the big catalogue of 9) -----
+	# The order load of run 6 (wrk $WRK_FLAGS -s bench/orders.lua) and, from its
+	# second 1 to its second 9, wrk -t1 -c$API_CONNS on $API_PATH: once without event
+	# streams, once with $STREAMS streams held open by bench/event-streams.mjs (the
+	# till's device token as access_token, as EventSource sends it). Every order is
+	# an event on every stream of the store: each stream must get all of them.
+	say "bench: event streams: $API_PATH (wrk -c$API_CONNS) under the order load, without and with $STREAMS streams"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE$API_PATH")
+	[ "$code" = 200 ] || ev_note="GET $API_PATH answered HTTP $code"
+	for phase in without with; do
+		[ -n "$ev_note" ] && break
+		if [ "$phase" = with ]; then
+			rm -f "$OUT/streams-ready.txt"
+			node "$ROOT/bench/event-streams.mjs" "$BASE" "$DEV_TOKEN" "$STREAMS" "$OUT/streams-ready.txt" \
+				>"$OUT/streams.json" 2>"$OUT/streams.err" &
+			streams_pid=$!
+			for _ in $(seq 1 100); do
+				[ -s "$OUT/streams-ready.txt" ] && break
+				sleep 0.2
+			done
+			if ! grep -q '^ready' "$OUT/streams-ready.txt" 2>/dev/null; then
+				ev_note="the streams did not open: $(cat "$OUT/streams-ready.txt" "$OUT/streams.err" 2>/dev/null | head -c 300)"
+				kill -TERM "$streams_pid" 2>/dev/null
+				wait "$streams_pid" 2>/dev/null
+				streams_pid=
+				break
+			fi
+		fi
+		mark=$(log_mark)
+		cpu_snapshot "$streams_pid" >"$OUT/cpu-$phase-0.txt"
+		# shellcheck disable=SC2086 # WRK_FLAGS is several words on purpose
+		BENCH_TOKEN=$DEV_TOKEN wrk $WRK_FLAGS -s "$ROOT/bench/orders.lua" "$BASE/api/orders" \
+			>"$OUT/events-$phase-orders.txt" 2>&1 &
+		wpid=$!
+		sleep 1
+		wrk -t1 -c"$API_CONNS" -d"$((secs - 2))s" --latency "$BASE$API_PATH" >"$OUT/events-$phase-api.txt" 2>&1
+		wait "$wpid"
+		cpu_snapshot "$streams_pid" >"$OUT/cpu-$phase-1.txt"
+		settle
+		EV[$phase-cpu]=$(cpu_delta "$OUT/cpu-$phase-0.txt" "$OUT/cpu-$phase-1.txt")
+		EV[$phase-api_rps]=$(wrk_rps "$OUT/events-$phase-api.txt")
+		EV[$phase-api_p50]=$(wrk_p50 "$OUT/events-$phase-api.txt")
+		EV[$phase-api_p99]=$(wrk_p99 "$OUT/events-$phase-api.txt")
+		EV[$phase-api_bad]="$(wrk_non2xx "$OUT/events-$phase-api.txt")$(wrk_sockerr "$OUT/events-$phase-api.txt")"
+		EV[$phase-api_srv_p99]=$(log_durs "$mark" "$API_PATH" | pctl 99)
+		EV[$phase-orders_rps]=$(wrk_rps "$OUT/events-$phase-orders.txt")
+		EV[$phase-orders_p99]=$(wrk_p99 "$OUT/events-$phase-orders.txt")
+		EV[$phase-orders_201]=$(log_since "$mark" /api/orders | grep -c ' status=201 ')
+		if [ "$phase" = with ]; then
+			kill -TERM "$streams_pid" 2>/dev/null
+			wait "$streams_pid" 2>/dev/null
+			streams_pid=
+		fi
+		printf '  %s streams: %s p50 %s p99 %s (%s req/s); orders %s req/s, p99 %s; CPU s: %s\n' "$phase" \
+			"$API_PATH" "${EV[$phase-api_p50]}" "${EV[$phase-api_p99]}" "${EV[$phase-api_rps]}" \
+			"${EV[$phase-orders_rps]}" "${EV[$phase-orders_p99]}" "${EV[$phase-cpu]}" >&2
+	done
+	if [ -s "$OUT/streams.json" ]; then
+		s_open=$(jget "$OUT/streams.json" j.open)
+		s_min=$(jget "$OUT/streams.json" j.per_stream_min)
+		s_max=$(jget "$OUT/streams.json" j.per_stream_max)
+		s_err=$(jget "$OUT/streams.json" "j.errors + ' errors, ' + j.closed_early + ' closed early' + (j.first_error ? ' (' + j.first_error + ')' : '')")
+		s_check="$s_open of $STREAMS streams open to the end ($s_err); each got $s_min-$s_max events"
+		s_check="$s_check for the ${EV[with-orders_201]} orders the workers stored meanwhile"
+		if [ "$s_open" = "$STREAMS" ] && [ "$s_min" = "${EV[with-orders_201]}" ] && [ "$s_max" = "$s_min" ] \
+			&& [ "$(jget "$OUT/streams.json" 'j.errors + j.closed_early')" = 0 ]; then
+			s_ok=1
+		fi
+		[ -n "${EV[with-api_bad]}${EV[without-api_bad]}" ] && s_check="$s_check; $API_PATH errors: ${EV[without-api_bad]} / ${EV[with-api_bad]}"
+	elif [ -n "$ev_note" ]; then
+		s_check="not run: $ev_note"
+	fi
+	say "  $s_check"
+
 	# --- 9. GET /api/sync/pull of a 20,000-product catalogue -------------------------
 	say "bench: pull: $CATALOGUE_PRODUCTS more products (bench/catalogue-20k.sql), then $PULLS full pulls"
 	t0=$(date +%s%N)
@@ -486,6 +710,196 @@ if [ -z "$w_skip" ]; then
 		o2_line=$(grep '^orders: ' "$OUT/orders-big.txt")
 		printf '  %s req/s, p99 %s (%s)\n' "$o2_rps" "$o2_p99" "$o2_line" >&2
 	fi
+
+	# --- 12. a sales history of GEN_ORDERS orders, folded by the aggregator ----------
+	# bench/orders-1m.sql as the superuser: set-based, one transaction, orders over
+	# the GEN_DAYS days before the store's today. Then, as posev does once a second,
+	# rollup_fold_all(1000) until no event of the tenant is pending (whoever folds
+	# first, posev or this loop: the other finds the tenant locked and skips it).
+	say "bench: history: $GEN_ORDERS orders over $GEN_DAYS days (bench/orders-1m.sql), then the fold"
+	load_h0=$(cut -d' ' -f1-3 /proc/loadavg)
+	folded0=$(sql -c "SELECT coalesce((SELECT folded FROM rollup_watermarks WHERE tenant_id = '$DEV_TENANT'), 0)")
+	t0=$(date +%s%N)
+	if psql -X -q -h "$PGSOCK" -U postgres -d pos -v ON_ERROR_STOP=1 -v tenant="$DEV_TENANT" -v store="$DEV_STORE" \
+		-v device="$DEV_ID" -v n="$GEN_ORDERS" -v days="$GEN_DAYS" -f "$ROOT/bench/orders-1m.sql" >"$OUT/history.txt" 2>&1; then
+		h_load_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		read -r _ h_orders _ h_lines _ h_first h_last _ h_gen_ms _ h_ins_ms _ h_an_ms <<<"$(grep '^load: ' "$OUT/history.txt")"
+		printf '  loaded in %s ms (generate %s, insert %s, analyze %s): %s orders, %s lines, %s .. %s\n' "$h_load_ms" \
+			"$h_gen_ms" "$h_ins_ms" "$h_an_ms" "$h_orders" "$h_lines" "$h_first" "$h_last" >&2
+		pending_sql="SELECT EXISTS (SELECT FROM orders o WHERE o.tenant_id = '$DEV_TENANT' AND o.fold_xid >= w.fold_xid)
+			OR EXISTS (SELECT FROM order_status_events e WHERE e.tenant_id = '$DEV_TENANT' AND e.xid >= w.fold_xid)
+			FROM (SELECT coalesce((SELECT fold_xid FROM rollup_watermarks WHERE tenant_id = '$DEV_TENANT'), '0') AS fold_xid) w"
+		t0=$(date +%s%N)
+		h_mine=0
+		while :; do
+			n=$(sql -c "SELECT rollup_fold_all(1000)" 2>>"$OUT/sql-errors.txt") || n=0
+			[ "${n:-0}" -gt 0 ] && h_mine=$((h_mine + n))
+			[ "$(sql -c "$pending_sql")" = f ] && break
+			if [ $(( ($(date +%s%N) - t0) / 1000000000 )) -ge 600 ]; then
+				h_by="(gave up after 600 s)"
+				break
+			fi
+			sleep 0.2
+		done
+		h_fold_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		h_folded=$(( $(sql -c "SELECT folded FROM rollup_watermarks WHERE tenant_id = '$DEV_TENANT'") - folded0 ))
+		if [ -n "$h_by" ]; then :
+		elif [ "$h_mine" -gt 0 ]; then h_by="by this benchmark's rollup_fold_all(1000) call"
+		else h_by="by posev's aggregator (its rollup_fold_all(1000) once a second)"
+		fi
+		h_fold_rate=$(awk -v n="$h_folded" -v ms="$h_fold_ms" 'BEGIN { if (ms > 0) printf "%.0f", n * 1000 / ms; else print "-" }')
+		printf '  folded %s events in %s ms %s\n' "$h_folded" "$h_fold_ms" "$h_by" >&2
+		# what autovacuum would do sooner or later, now rather than in the middle of run 13
+		t0=$(date +%s%N)
+		sql -c "VACUUM (ANALYZE) orders, order_lines, order_payments, order_status_events, order_numbers,
+			rollup_order_costs, rollup_sales_hourly, rollup_product_daily, rollup_cashier_daily, rollup_payment_daily" \
+			2>>"$OUT/sql-errors.txt"
+		h_vac_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		# the history as the tables' rules want it, and the rollups equal to the orders
+		read -r c_n c_sub c_pay c_tot c_num c_paid c_rev c_rorders c_rrev <<<"$(sql -F' ' -c "
+			WITH o AS (
+				SELECT o.* FROM orders o WHERE o.tenant_id = '$DEV_TENANT' AND o.store_id = '$DEV_STORE'
+				  AND o.business_date BETWEEN '$h_first' AND '$h_last'
+			), l AS (
+				SELECT l.order_id, sum(l.total) AS s, bool_and(l.total = l.unit_price * l.qty) AS ok
+				FROM order_lines l WHERE l.tenant_id = '$DEV_TENANT' AND l.order_id IN (SELECT id FROM o) GROUP BY 1
+			), p AS (
+				SELECT p.order_id, sum(p.amount) AS a, sum(p.amount_base) AS b
+				FROM order_payments p WHERE p.tenant_id = '$DEV_TENANT' AND p.order_id IN (SELECT id FROM o) GROUP BY 1
+			)
+			SELECT count(*),
+			       count(*) FILTER (WHERE o.subtotal IS DISTINCT FROM l.s OR NOT l.ok),
+			       count(*) FILTER (WHERE o.total IS DISTINCT FROM p.a OR o.total_base IS DISTINCT FROM p.b),
+			       count(*) FILTER (WHERE o.total <> o.subtotal - o.discount),
+			       count(*) - count(DISTINCT (o.business_date, o.number)),
+			       count(*) FILTER (WHERE o.status = 'paid'),
+			       coalesce(sum(o.total_base) FILTER (WHERE o.status = 'paid'), 0),
+			       (SELECT coalesce(sum(r.orders), 0) FROM rollup_sales_hourly r WHERE r.tenant_id = '$DEV_TENANT'
+			          AND r.store_id = '$DEV_STORE' AND r.day BETWEEN '$h_first' AND '$h_last'),
+			       (SELECT coalesce(sum(r.revenue), 0) FROM rollup_sales_hourly r WHERE r.tenant_id = '$DEV_TENANT'
+			          AND r.store_id = '$DEV_STORE' AND r.day BETWEEN '$h_first' AND '$h_last')
+			FROM o LEFT JOIN l ON l.order_id = o.id LEFT JOIN p ON p.order_id = o.id" 2>>"$OUT/sql-errors.txt")"
+		h_check="$c_n orders on $h_first .. $h_last; subtotal <> its lines: $c_sub; payments <> total: $c_pay;"
+		h_check="$h_check total <> subtotal - discount: $c_tot; numbers repeated within a day: $c_num;"
+		h_check="$h_check rollups: $c_rorders orders, revenue $c_rrev; paid orders in SQL: $c_paid, revenue $c_rev"
+		if [ "$c_n" = "$GEN_ORDERS" ] && [ "$c_sub" = 0 ] && [ "$c_pay" = 0 ] && [ "$c_tot" = 0 ] && [ "$c_num" = 0 ] \
+			&& [ "$c_rorders" = "$c_paid" ] && [ "$c_rrev" = "$c_rev" ] && [ "$h_by" != "(gave up after 600 s)" ]; then
+			h_ok=1
+		fi
+		say "  vacuum $h_vac_ms ms; check: $h_check"
+	else
+		h_check="bench/orders-1m.sql failed: $(tail -n 3 "$OUT/history.txt")"
+		say "  $h_check"
+	fi
+	load_h1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+	# --- 13. the dashboard home and the 90-day sales report, as the owner -----------
+	# Signed in like a browser (/login, /login/2fa with the owner's TOTP) for the
+	# page, and through the API (/api/auth/login, /api/auth/2fa/verify) for the
+	# report; server time is the workers' dur_ms in posd.log.
+	# (and 3 page sessions of the demo manager, for a run with a session per
+	# connection)
+	owner_secret=$(awk '$1 == "owner" { print $NF }' "$VARDIR/demo-logins.txt" 2>/dev/null)
+	manager_secret=$(awk '$1 == "manager" { print $NF }' "$VARDIR/demo-logins.txt" 2>/dev/null)
+	if [ "$h_load_ms" != - ] && node "$ROOT/bench/owner-login.mjs" "$BASE" owner@demo.pos demo-password-2026 "$owner_secret" \
+		manager@demo.pos "$manager_secret" 3 >"$OUT/owner-login.json" 2>"$OUT/owner-login.err"; then
+		owner_cookie=$(jget "$OUT/owner-login.json" j.cookie)
+		owner_token=$(jget "$OUT/owner-login.json" j.token)
+		jget "$OUT/owner-login.json" "j.cookies.join('\\n')" >"$OUT/cookies.txt"
+		# one at a time: what one page costs
+		say "bench: dashboard: wrk -t1 -c1 -d5s, then wrk -t2 -c$DASH_CONNS -d$DURATION, GET /dashboard with the owner's session"
+		mark=$(log_mark)
+		wrk -t1 -c1 -d5s --latency -H "Cookie: $owner_cookie" "$BASE/dashboard" >"$OUT/dashboard-c1.txt" 2>&1
+		settle
+		d1_p50=$(log_durs "$mark" /dashboard | pctl 50)
+		d1_p99=$(log_durs "$mark" /dashboard | pctl 99)
+		d1_n=$(log_durs "$mark" /dashboard | wc -l)
+		mark=$(log_mark)
+		sample_queries "$OUT/dashboard-waits.txt" "$((secs - 2))" "backend_type = 'client backend' AND state <> 'idle'" &
+		sampler=$!
+		wrk -t2 -c"$DASH_CONNS" -d"$DURATION" --latency -H "Cookie: $owner_cookie" "$BASE/dashboard" >"$OUT/dashboard.txt" 2>&1
+		wait "$sampler"
+		settle
+		d_p50=$(log_durs "$mark" /dashboard | pctl 50)
+		d_p99=$(log_durs "$mark" /dashboard | pctl 99)
+		d_n=$(log_durs "$mark" /dashboard | wc -l)
+		d_rps=$(wrk_rps "$OUT/dashboard.txt")
+		d_wp50=$(wrk_p50 "$OUT/dashboard.txt")
+		d_wp99=$(wrk_p99 "$OUT/dashboard.txt")
+		n2=$(wrk_non2xx "$OUT/dashboard.txt"); se=$(wrk_sockerr "$OUT/dashboard.txt")
+		n200=$(log_since "$mark" /dashboard | grep -c ' status=200 ')
+		[ -n "$n2" ] && d_note="$n2 non-2xx answers"
+		[ -n "$se" ] && d_note="${d_note:+$d_note; }socket errors: $se"
+		[ -z "$d_note" ] && [ "$n200" = "$d_n" ] && [ "$d_n" -gt 0 ] && d_ok=1
+		d_waits=$(top_waits "$OUT/dashboard-waits.txt")
+		printf '  one at a time: dur_ms p50 %s p99 %s (%s pages); -c%s: dur_ms p50 %s p99 %s (%s pages, %s req/s; wrk p50 %s p99 %s) %s\n' \
+			"$d1_p50" "$d1_p99" "$d1_n" "$DASH_CONNS" "$d_p50" "$d_p99" "$d_n" "$d_rps" "$d_wp50" "$d_wp99" "$d_note" >&2
+		say "  the backends meanwhile: $d_waits"
+		# the same with a session per connection (no target): the owner's and 3 of
+		# the manager's, one wrk thread each
+		ds_n_sessions=$(grep -c . "$OUT/cookies.txt")
+		if [ "$ds_n_sessions" -ge 2 ]; then
+			mark=$(log_mark)
+			BENCH_COOKIES=$OUT/cookies.txt wrk -t"$ds_n_sessions" -c"$ds_n_sessions" -d"$DURATION" --latency \
+				-s "$ROOT/bench/dashboard-sessions.lua" "$BASE/dashboard" >"$OUT/dashboard-sessions.txt" 2>&1
+			settle
+			ds_p50=$(log_durs "$mark" /dashboard | pctl 50)
+			ds_p99=$(log_durs "$mark" /dashboard | pctl 99)
+			ds_n=$(log_since "$mark" /dashboard | grep -c ' status=200 ')
+			ds_rps=$(wrk_rps "$OUT/dashboard-sessions.txt")
+			printf '  %s sessions, -c%s: dur_ms p50 %s p99 %s (%s pages answered 200, %s req/s)\n' "$ds_n_sessions" \
+				"$ds_n_sessions" "$ds_p50" "$ds_p99" "$ds_n" "$ds_rps" >&2
+		fi
+
+		# the sales report by day over the last GEN_DAYS days (today included), one
+		# request after another on one keep-alive connection
+		r_to=$(sql -c "SELECT store_today('$DEV_STORE')")
+		r_from=$(sql -c "SELECT store_today('$DEV_STORE') - $((GEN_DAYS - 1))")
+		r_url="$BASE/api/reports/sales?from=$r_from&to=$r_to&group=day"
+		say "bench: report: $REPORT_REQUESTS × GET /api/reports/sales?from=$r_from&to=$r_to&group=day (curl, one connection)"
+		curl -s -o "$OUT/report.json" -H "Authorization: Bearer $owner_token" "$r_url"
+		r_size=$(wc -c <"$OUT/report.json")
+		args=()
+		for _ in $(seq 1 "$REPORT_REQUESTS"); do args+=(-o /dev/null "$r_url"); done
+		mark=$(log_mark)
+		curl -s -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $owner_token" "${args[@]}" >"$OUT/report.txt"
+		settle
+		r_p50=$(log_durs "$mark" /api/reports/sales | pctl 50)
+		r_p99=$(log_durs "$mark" /api/reports/sales | pctl 99)
+		r_n=$(log_durs "$mark" /api/reports/sales | wc -l)
+		r_cp50=$(awk '{ printf "%.2f\n", $2 * 1000 }' "$OUT/report.txt" | pctl 50)
+		r_cp99=$(awk '{ printf "%.2f\n", $2 * 1000 }' "$OUT/report.txt" | pctl 99)
+		r_codes=$(awk '{ print $1 }' "$OUT/report.txt" | sort | uniq -c | awk '{ printf "%s%s × %s", (NR > 1 ? ", " : ""), $1, $2 }')
+		# the report's totals against the orders themselves
+		read -r q_n q_rev <<<"$(sql -F' ' -c "SELECT count(*), coalesce(sum(o.total_base), 0)
+			FROM orders o JOIN stores s ON s.tenant_id = o.tenant_id AND s.id = o.store_id
+			WHERE o.tenant_id = '$DEV_TENANT' AND o.store_id = '$DEV_STORE' AND o.status = 'paid'
+			  AND (o.created_at AT TIME ZONE s.time_zone)::date BETWEEN '$r_from' AND '$r_to'")"
+		j_n=$(jget "$OUT/report.json" j.totals.count)
+		j_rev=$(jget "$OUT/report.json" j.totals.revenue)
+		j_days=$(jget "$OUT/report.json" j.items.length)
+		r_check="HTTP $r_codes; $j_days days; totals $j_n orders, revenue $j_rev against $q_n and $q_rev in SQL"
+		if [ "$(grep -vc '^200 ' "$OUT/report.txt")" = 0 ] && [ "$r_n" = "$REPORT_REQUESTS" ] && [ "$j_n" = "$q_n" ] \
+			&& [ "$j_rev" = "$q_rev" ] && [ "$j_days" = "$GEN_DAYS" ]; then
+			r_ok=1
+		fi
+		printf '  dur_ms p50 %s p99 %s (%s requests); curl p50 %s p99 %s ms; %s\n' "$r_p50" "$r_p99" "$r_n" "$r_cp50" "$r_cp99" "$r_check" >&2
+
+		# where the dashboard's time goes in the database: planning and execution of
+		# its parts (EXPLAIN ANALYZE, warm), the whole call repeated with the
+		# default plan cache and with generic plans, and every nested statement of
+		# one call (auto_explain)
+		dash_profile
+	else
+		if [ "$h_load_ms" = - ]; then
+			d_note="not run: the history (run 12) did not load"
+		else
+			d_note="not run: the owner's login failed: $(head -c 300 "$OUT/owner-login.err" 2>/dev/null)"
+		fi
+		r_check=$d_note
+		say "bench: dashboard: $d_note"
+	fi
+	load_h2=$(cut -d' ' -f1-3 /proc/loadavg)
 fi
 
 measure_mem
@@ -545,8 +959,21 @@ push_check_verdict=$(verdict [ "$p_ok" = 1 ])
 pull_verdict=$(verdict lt "$l_med" "$TARGET_PULL_MS")
 pull_check_verdict=$(verdict [ "$l_ok" = 1 ])
 # $(verdict) runs in a subshell: its ok=0 is lost; count the failures here
+# runs 11-13
+history_verdict=$(verdict [ "$h_ok" = 1 ])
+dash_p50_verdict=$(verdict lt "$d_p50" "$TARGET_DASH_P50")
+dash_p99_verdict=$(verdict lt "$d_p99" "$TARGET_DASH_P99")
+dash_ok_verdict=$(verdict [ "$d_ok" = 1 ])
+report_verdict=$(verdict lt "$r_p99" "$TARGET_REPORT_MS")
+report_check_verdict=$(verdict [ "$r_ok" = 1 ])
+api_verdict=$(verdict lt "$(ms_of "${EV[with-api_p99]:-}")" "$TARGET_API_P99")
+streams_verdict=$(verdict [ "$s_ok" = 1 ])
+# over VALUE TARGET: " (X ms, Y % over)" when VALUE misses TARGET
+over() { awk -v a="$1" -v t="$2" 'BEGIN { if (a != "-" && a != "" && a + 0 >= t + 0)
+	printf " (%.1f ms, %.0f %% over)", a - t, 100 * (a - t) / t }'; }
 for v in "$db_ratio_verdict" "$orders_verdict" "$pgbench_verdict" "$push_verdict" "$push_check_verdict" \
-	"$pull_verdict" "$pull_check_verdict"; do
+	"$pull_verdict" "$pull_check_verdict" "$history_verdict" "$dash_p50_verdict" "$dash_p99_verdict" \
+	"$dash_ok_verdict" "$report_verdict" "$report_check_verdict" "$api_verdict" "$streams_verdict"; do
 	[ "$v" = PASS ] || ok=0
 done
 if [ "${m2[0]}" -gt 0 ] && [ "${m2[2]}" -lt "$TARGET_RSS_KB" ]; then rss2_verdict=PASS; else rss2_verdict=FAIL; ok=0; fi
@@ -652,6 +1079,69 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
 		echo "  - during pgbench: ${g_waits:--}"
 	fi
 	echo
+	echo "## The manager's dashboard: a $GEN_ORDERS-order history, the dashboard, reports, event streams"
+	echo
+	if [ -n "$w_skip" ]; then
+		echo "Not run: $w_skip."
+	else
+		echo "Load average (1/5/15 min): before run 12 $load_h0; after the fold $load_h1; after run 13 $load_h2."
+		echo
+		echo "| run | how | figure | detail |"
+		echo "|---|---|---:|---|"
+		echo "| history: load $GEN_ORDERS orders over $GEN_DAYS days | bench/orders-1m.sql (psql as the superuser, one transaction) | $h_load_ms ms wall | generate $h_gen_ms ms (temporary tables), INSERT … SELECT $h_ins_ms ms, ANALYZE $h_an_ms ms; $h_orders orders, $h_lines lines, $h_first .. $h_last |"
+		echo "| history: fold into the rollups | \`SELECT rollup_fold_all(1000)\` every 0.2 s until nothing is pending | $h_fold_ms ms wall | $h_folded events (≈ $h_fold_rate a second), folded $h_by; then VACUUM (ANALYZE) $h_vac_ms ms (not counted) |"
+		echo "| GET /dashboard, one at a time | wrk \`-t1 -c1 -d5s --latency\`, the owner's session cookie | p50 $d1_p50 ms server (dur_ms) | p99 $d1_p99 ms; $d1_n pages |"
+		echo "| GET /dashboard | wrk \`-t2 -c$DASH_CONNS -d$DURATION --latency\`, the owner's session cookie | p50 $d_p50 ms, p99 $d_p99 ms server (dur_ms) | $d_rps req/s; wrk p50 $d_wp50, p99 $d_wp99; $d_n pages${d_note:+; $d_note} |"
+		echo "| GET /dashboard, a session per connection (no target) | wrk \`-t$ds_n_sessions -c$ds_n_sessions -d$DURATION --latency -s bench/dashboard-sessions.lua\`: the owner's and 3 of the manager's sessions | p50 $ds_p50 ms, p99 $ds_p99 ms server (dur_ms) | $ds_rps req/s; $ds_n pages |"
+		echo "| GET /api/reports/sales?from=$r_from&to=$r_to&group=day | curl × $REPORT_REQUESTS on one keep-alive connection, the owner's bearer token | p50 $r_p50 ms, p99 $r_p99 ms server (dur_ms) | curl p50 $r_cp50 ms, p99 $r_cp99 ms; $r_size bytes |"
+		for ph in without with; do
+			if [ "$ph" = with ]; then what="with $STREAMS event streams open"; else what="no event stream"; fi
+			echo "| GET $API_PATH beside POST /api/orders, $what | wrk \`-t1 -c$API_CONNS -d$((secs - 2))s --latency\` inside wrk \`$WRK_FLAGS -s bench/orders.lua\` | p99 ${EV[$ph-api_p99]:--} | p50 ${EV[$ph-api_p50]:--}, ${EV[$ph-api_rps]:--} req/s, server p99 ${EV[$ph-api_srv_p99]:--} ms; orders ${EV[$ph-orders_rps]:--} req/s, p99 ${EV[$ph-orders_p99]:--}; CPU s: ${EV[$ph-cpu]:--} |"
+		done
+		echo
+		echo "How:"
+		echo
+		echo "- History (run 12): bench/orders-1m.sql writes $GEN_ORDERS orders of the demo café over the"
+		echo "  $GEN_DAYS days before the store's today (Asia/Baku), set-based: temporary tables"
+		echo "  generated from a hash of each order's seed, then one INSERT … SELECT each into"
+		echo "  orders, order_lines, order_payments, order_status_events and order_numbers, and"
+		echo "  ANALYZE, in one transaction. Days weighted by weekday (weekends busier); sale"
+		echo "  times over the opening hours 08:00-22:00 with morning, lunch and evening peaks;"
+		echo "  numbers 1, 2, 3 … per day in order of sale time; 1-4 lines (1.9 on average) of the"
+		echo "  7 demo products, drinks with a size and sometimes an extra (unit price = price"
+		echo "  + deltas); 5 % of orders 10 % off; cash 40 % (tendered, change), card 50 %, qr"
+		echo "  10 %, 3 % split cash + card; 1.1 % refunded or cancelled (their -1 event written"
+		echo "  as the trigger would). Per-row triggers are off during the load"
+		echo "  (session_replication_role = replica, as pg_restore does): no $GEN_ORDERS NOTIFYs for"
+		echo "  posev, and no per-row foreign-key lookups; every id comes from the row it"
+		echo "  references, and the check below verifies the rest. No stock movements."
+		echo "  Check: $h_check."
+		echo "- Fold: as posev does once a second, \`rollup_fold_all(1000)\` in a loop (every 0.2 s)"
+		echo "  until no order or status event of the tenant is above the watermark. A"
+		echo "  transaction's events are never split, so the whole history is one fold;"
+		echo "  whoever starts it first (posev or the loop) does it, the other skips the"
+		echo "  locked tenant. Wall time from the load's COMMIT to nothing pending."
+		echo "- Dashboard and report (run 13): the demo owner signs in with the TOTP secret of"
+		echo "  demo-logins.txt, once as a browser (bench/owner-login.mjs: GET /login, POST /login,"
+		echo "  POST /login/2fa: the session cookie) and once through the API (/api/auth/login,"
+		echo "  /api/auth/2fa/verify: the bearer token). Today holds the orders of runs 6-11 (busier"
+		echo "  than a generated day); the same weekday last week and the $GEN_DAYS-day range come"
+		echo "  from the history. Server time is the workers' dur_ms in posd.log (request read"
+		echo "  to reply written), percentiles over all requests of the run. What the database"
+		echo "  backends were doing during the -c$DASH_CONNS run (pg_stat_activity every 0.25 s, wait"
+		echo "  event or CPU, state, start of the query): ${d_waits:--}."
+		echo "  Report check: $r_check."
+		echo "- Event streams (run 11, between runs 8 and 9, so that the orders are those of"
+		echo "  run 6, before the 20,000-product catalogue): run 6's order load for $secs s with"
+		echo "  wrk -c$API_CONNS on $API_PATH from its second 1 to its second $((secs - 1)); once without streams,"
+		echo "  once with $STREAMS streams held by bench/event-streams.mjs (GET /api/events?access_token="
+		echo "  the till's device token, one connection each, opened before the load). CPU s:"
+		echo "  user + system time (/proc/PID/stat) over the order run of this stack's PostgreSQL"
+		echo "  processes, posd workers, nginx workers, posev and the stream client (node, on this"
+		echo "  machine too); the wrk processes are not counted."
+		echo "  Check: $s_check."
+	fi
+	echo
 	echo "## Targets"
 	echo
 	echo "| target | measured | verdict |"
@@ -666,6 +1156,14 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
 	echo "| full pull of $CATALOGUE_PRODUCTS products < $TARGET_PULL_MS ms server time (median dur_ms) | $l_med ms | $pull_verdict |"
 	echo "| the pull carries every product | $l_items of $l_expect | $pull_check_verdict |"
 	echo "| RSS per worker < 20 MB (after all runs) | max $(mb "${m2[2]}") MB | $rss2_verdict |"
+	echo "| history of $GEN_ORDERS orders: totals, payments, numbers per day, rollups = orders | see the check above | $history_verdict |"
+	echo "| GET /dashboard p50 < $TARGET_DASH_P50 ms server time (wrk -c$DASH_CONNS) | $d_p50 ms$(over "$d_p50" "$TARGET_DASH_P50") | $dash_p50_verdict |"
+	echo "| GET /dashboard p99 < $TARGET_DASH_P99 ms server time (wrk -c$DASH_CONNS) | $d_p99 ms$(over "$d_p99" "$TARGET_DASH_P99") | $dash_p99_verdict |"
+	echo "| every dashboard request answered 200 | $d_n pages${d_note:+; $d_note} | $dash_ok_verdict |"
+	echo "| $GEN_DAYS-day sales report p99 < $TARGET_REPORT_MS ms server time | $r_p99 ms (p50 $r_p50 ms)$(over "$r_p99" "$TARGET_REPORT_MS") | $report_verdict |"
+	echo "| the report's totals = the paid orders in SQL | see the check above | $report_check_verdict |"
+	echo "| $API_PATH p99 < $TARGET_API_P99 ms beside the order load with $STREAMS event streams | ${EV[with-api_p99]:--} (without streams ${EV[without-api_p99]:--})$(over "$(ms_of "${EV[with-api_p99]:-}")" "$TARGET_API_P99") | $api_verdict |"
+	echo "| every stream open to the end, every order an event on each | see the check above | $streams_verdict |"
 	echo
 	echo "Workers' memory after runs 1-5 ($nworkers workers): RSS sum $(mb "$rss_sum") MB,"
 	echo "max $(mb "$rss_max") MB; PSS sum $(mb "$pss_sum") MB, max $(mb "$pss_max") MB."
@@ -716,6 +1214,80 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
 	echo "  request in the workers' log when idle); a catalogue of 20,000 products would"
 	echo "  cost what the pull costs, per till. It changes rarely: it can be cached per"
 	echo "  tenant by change_xid, or answered with an ETag."
+	if [ -z "$w_skip" ]; then
+		echo "- Dashboard (run 13): one page alone costs $d1_p50 ms in the workers (median dur_ms),"
+		echo "  of which the database's report_dashboard() is about $prof_auto ms (median of 10 calls in"
+		echo "  one session). At -c$DASH_CONNS the median goes to $d_p50 ms and p99 to $d_p99 ms, and alike with"
+		echo "  a session per connection ($ds_p50 and $ds_p99 ms): the pages wait for CPU. wrk, nginx,"
+		echo "  the workers and PostgreSQL share $(nproc) cores (and other jobs, see the load average):"
+		echo "  at $d_rps pages a second that is $(awk -v r="$d_rps" -v c="$(nproc)" 'BEGIN { if (r > 0) printf "%.1f", c * 1000 / r; else print "-" }') ms of the machine per page, and the"
+		echo "  backends' samples above are mostly CPU in report_dashboard(). (Before commit"
+		echo "  9efeb06 the pages of one session also queued on its row: every request's"
+		echo "  transaction began with UPDATE sessions SET last_seen_at; at -c4 that gave p50"
+		echo "  31 ms, 111 pages a second, 61 % of the samples Lock:transactionid in that UPDATE,"
+		echo "  in a run of this benchmark on 2026-11-25.)"
+		echo "  In the database most of a page is"
+		echo "  planning, not reading: report_hourly() and report_products() inline"
+		echo "  rollup_line_facts() (the branch that adds events not folded yet: orders, stores,"
+		echo "  lines, costs, two window functions) and are planned anew on every call. Measured"
+		echo "  now (EXPLAIN ANALYZE, warm, as pos_app):"
+		echo
+		echo "  | part | planning ms | execution ms |"
+		echo "  |---|---:|---:|"
+		printf '%s\n' "$prof_lines" | sed 's/^/  /'
+		echo
+		echo "  (\"the whole call\": the statements inside a function are planned during its"
+		echo "  execution.) The same report_dashboard() with plan_cache_mode = force_generic_plan"
+		echo "  (plpgsql then keeps one plan per statement) took $prof_generic ms against $prof_auto ms."
+		echo "  The slowest statements of one call (auto_explain, nested, with its own overhead):"
+		echo
+		printf '%s\n' "$prof_nested" | sed 's/^/  - /'
+		echo
+		echo "  What I would change (not done: server code): \`ALTER FUNCTION report_dashboard(uuid)"
+		echo "  SET plan_cache_mode = force_generic_plan\` (and report_sales); build the top ten in a"
+		echo "  statement of report_dashboard itself rather than through the SQL function"
+		echo "  report_top_products(), which is planned on every call; skip the pending-events"
+		echo "  branch when the watermark is past the newest order (one index probe); and, above"
+		echo "  all for many managers on one store, keep the figures of a store for a second or"
+		echo "  two (keyed by the watermark and the newest order) since the page refreshes its"
+		echo "  figures fragment anyway. The rollup_fold(5000, 200) before each page is cheap"
+		echo "  when nothing is pending (see the table). A side check on a development stack"
+		echo "  (2026-11-25, 1,000,000 orders, not part of this run, a session per connection):"
+		echo "  report_dashboard() with generic plans (ALTER FUNCTION there) took the -c4 run from"
+		echo "  p50 17-19 ms, p99 32-58 ms, 200 pages a second to p50 13 ms, p99 28 ms, 270 a second."
+		echo "- Report (run 13): $GEN_DAYS days by day read $((GEN_DAYS * 14)) or so hourly rollup rows,"
+		echo "  not the orders: p50 $r_p50 ms in the workers; again mostly planning (report_hourly is"
+		echo "  planned twice per call, for the items and for the totals)."
+		echo "- History (run 12): of $h_load_ms ms, $h_gen_ms ms build the temporary tables and"
+		echo "  $h_ins_ms ms write the rows with their indexes (and WAL: real durability). The fold,"
+		echo "  $h_fold_ms ms for $h_folded events, is one statement over the whole transaction"
+		echo "  (rollup_line_facts over every line, the cost of every order kept in"
+		echo "  rollup_order_costs). posev folds in its listener thread (fcgi/posev.c, listener():"
+		echo "  \`SELECT rollup_fold_all(1000)\` between two reads of NOTIFYs), so when posev is the"
+		echo "  one folding such a batch, no event reaches any stream for that long. Tills push"
+		echo "  500 orders a transaction, so this takes an import or a restore, but I would fold"
+		echo "  on a connection and thread of its own in posev, and let rollup_fold_tenant cut a"
+		echo "  large transaction's events by order id."
+		echo "- Event streams (run 11): with $STREAMS streams open, $API_PATH p99 is ${EV[with-api_p99]:--}"
+		echo "  against ${EV[without-api_p99]:--} without, and the orders ${EV[with-orders_rps]:--} against ${EV[without-orders_rps]:--} req/s."
+		echo "  The streams take no API worker (posev is a process of its own, a thread per"
+		echo "  stream); they take CPU on the same $(nproc) cores. CPU seconds over the order run,"
+		echo "  without streams: ${EV[without-cpu]:--}; with: ${EV[with-cpu]:--}. Every order is an event on"
+		echo "  each of the $STREAMS streams (all of the one demo store): posev writes them, nginx relays"
+		echo "  them, the client here reads them. The orders of a store run one at a time on its"
+		echo "  row locks (see Orders above), so CPU taken from a lock holder stalls all of them,"
+		echo "  and the API requests queue behind the orders for the $WORKERS single-threaded workers"
+		echo "  ($CONNS order connections, $API_CONNS API connections): $API_PATH itself takes"
+		echo "  ${EV[without-api_srv_p99]:--} ms without and ${EV[with-api_srv_p99]:--} ms with the streams (server p99). So the"
+		echo "  API's p99 is the orders' latency, which follows the CPU left on this machine"
+		echo "  (see the load average). A side check on a development stack (2026-11-25, not part"
+		echo "  of this run, no streams): WORKERS=12 took /healthz p99 under the same order load"
+		echo "  from 110 to 72 ms (orders 386 → 425 req/s). What I would change: more workers (the"
+		echo "  orders wait, they do not compute), or keep the orders from taking every worker"
+		echo "  (nginx limit_conn on POST /api/orders, or a pool of their own); in posev, a"
+		echo "  condition variable per store instead of one broadcast that wakes every stream"
+		echo "  thread for every event of every store."
+	fi
 	echo
 	echo "Overall: $([ $ok = 1 ] && echo PASS || echo FAIL)"
 	echo
@@ -727,6 +1299,21 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
 		echo
 		echo '```'
 		if [ -f "$f" ]; then cat "$f"; else echo "(not run: ${notes[$i]})"; fi
+		echo '```'
+		echo
+	done
+	for f in events-without-orders events-without-api events-with-orders events-with-api streams history \
+		dashboard-c1 dashboard dashboard-sessions report dashboard-profile; do
+		[ -f "$OUT/$f.txt" ] || [ -f "$OUT/$f.json" ] || continue
+		echo "### $f"
+		echo
+		echo '```'
+		case $f in
+		streams) cat "$OUT/streams.json" "$OUT/streams.err" 2>/dev/null ;;
+		report) echo "curl: http_code time_total, sorted, every 20th of $REPORT_REQUESTS"
+			awk '{ printf "%s %.1f ms\n", $1, $2 * 1000 }' "$OUT/report.txt" | sort -k2 -n | awk 'NR == 1 || NR % 20 == 0' ;;
+		*) cat "$OUT/$f.txt" ;;
+		esac
 		echo '```'
 		echo
 	done
