@@ -73,6 +73,29 @@ pages_check_fields(struct req *r, json_t *model, json_t *body, const struct vfie
 	return bad;
 }
 
+int
+pages_page_parse(const char *s)
+{
+	long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 1000000)
+			return 0;
+	}
+	return (int)v;
+}
+
+int
+pages_page_no(struct req *r)
+{
+	const char *s = kv_get(&r->query_params, "page");
+	int n = pages_page_parse(s ? s : kv_get(&r->form, "page"));
+
+	return n > 0 ? n : 1;
+}
+
 void
 pages_fail(struct req *r)
 {

@@ -19,37 +19,11 @@
 #define PER_PAGE 50
 #define FROM_SQL "FROM devices d JOIN stores s ON s.tenant_id = d.tenant_id AND s.id = d.store_id "
 
-/* A page number: 1 to 1000000, digits only; 0 for anything else. */
-static int
-page_parse(const char *s)
-{
-	long v = 0;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 1000000)
-			return 0;
-	}
-	return (int)v;
-}
-
-/* The page asked for: ?page= of a GET, the form's page field of a POST;
- * 1 when absent or not a page number. */
-static int
-page_no(struct req *r)
-{
-	const char *s = kv_get(&r->query_params, "page");
-	int n = page_parse(s ? s : kv_get(&r->form, "page"));
-
-	return n > 0 ? n : 1;
-}
-
 /* Where an action goes back to: the page its form was sent from. */
 static const char *
 back_to(struct req *r)
 {
-	int n = page_parse(kv_get(&r->form, "page"));
+	int n = pages_page_parse(kv_get(&r->form, "page"));
 
 	return n > 1 ? arena_printf(r->a, "/dashboard/devices?page=%d", n) : "/dashboard/devices";
 }
@@ -99,7 +73,7 @@ render(struct req *r, int status, json_t *extra)
 	PGresult *list, *counts, *cnt;
 	json_t *model;
 	long long max, active;
-	int page = page_no(r), more;
+	int page = pages_page_no(r), more;
 
 	list = fetch_page(r, page);
 	if (list != NULL && PQntuples(list) == 0 && page > 1) {

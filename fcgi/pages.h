@@ -115,4 +115,10 @@ void catalogue_page_recipe_save(struct req *r);
 void catalogue_page_stock(struct req *r);
 void catalogue_page_stock_movement(struct req *r);
 
+/* A list page number: 1 to 1000000, digits only; 0 for anything else. */
+int pages_page_parse(const char *s);
+/* The page asked for: ?page= of a GET, the form's page field of a POST;
+ * 1 when absent or not a page number. */
+int pages_page_no(struct req *r);
+
 #endif

@@ -129,32 +129,6 @@ tenants_page_onboarding_post(struct req *r)
  * 50 entries only (the whole log: GET /api/audit). */
 #define PER_PAGE 50
 
-/* A page number: 1 to 1000000, digits only; 0 for anything else. */
-static int
-page_parse(const char *s)
-{
-	long v = 0;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 1000000)
-			return 0;
-	}
-	return (int)v;
-}
-
-/* The page asked for: ?page= of a GET, the form's page field of a POST;
- * 1 when absent or not a page number. */
-static int
-page_no(struct req *r)
-{
-	const char *s = kv_get(&r->query_params, "page");
-	int n = page_parse(s ? s : kv_get(&r->form, "page"));
-
-	return n > 0 ? n : 1;
-}
-
 /* Tenants of page (1-based), one more than a page when another follows. */
 static PGresult *
 fetch_tenants(struct req *r, int page)
@@ -197,7 +171,7 @@ render_platform(struct req *r, int status, json_t *extra)
 {
 	PGresult *tenants, *log, *cnt;
 	json_t *model;
-	int page = page_no(r), more;
+	int page = pages_page_no(r), more;
 
 	tenants = fetch_tenants(r, page);
 	if (tenants != NULL && PQntuples(tenants) == 0 && page > 1) {
@@ -275,7 +249,7 @@ tenants_page_max_devices(struct req *r)
 	switch (tenants_set_max_devices(r, r->params[0], max, &t)) {
 	case 0:
 		json_decref(t);
-		page = page_parse(kv_get(&r->form, "page"));
+		page = pages_page_parse(kv_get(&r->form, "page"));
 		resp_redirect(r, 303, page > 1 ? arena_printf(r->a, "/platform?page=%d", page) : "/platform");
 		return;
 	case 1:

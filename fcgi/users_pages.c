@@ -40,37 +40,11 @@ static const char *const done_words[] = { "invited", "deactivated", "pin", NULL 
 	"pin_hmac IS NOT NULL AS has_pin FROM users " \
 	"ORDER BY is_active DESC, created_at, email, id LIMIT $1::int + 1 OFFSET $2::int"
 
-/* A page number: 1 to 1000000, digits only; 0 for anything else. */
-static int
-page_parse(const char *s)
-{
-	long v = 0;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 1000000)
-			return 0;
-	}
-	return (int)v;
-}
-
-/* The page asked for: ?page= of a GET, the form's page field of a POST;
- * 1 when absent or not a page number. */
-static int
-page_no(struct req *r)
-{
-	const char *s = kv_get(&r->query_params, "page");
-	int n = page_parse(s ? s : kv_get(&r->form, "page"));
-
-	return n > 0 ? n : 1;
-}
-
 /* Where an action goes back to: the page its form was sent from. */
 static const char *
 back_to(struct req *r, const char *done)
 {
-	int n = page_parse(kv_get(&r->form, "page"));
+	int n = pages_page_parse(kv_get(&r->form, "page"));
 
 	if (n > 1)
 		return arena_printf(r->a, "/dashboard/users?page=%d&done=%s", n, done);
@@ -117,7 +91,7 @@ render(struct req *r, int status, json_t *extra)
 {
 	json_t *model, *form;
 	const char *done = kv_get(&r->query_params, "done");
-	int page = page_no(r), more;
+	int page = pages_page_no(r), more;
 	PGresult *res = fetch_page(r, page), *cnt;
 	size_t i;
 
