@@ -13,12 +13,14 @@ struct config {
 	const char *root;	/* project root: templates/, static/, migrations/ */
 	const char *vardir;	/* data folder: keys, sockets, logs */
 	const char *socket;	/* FastCGI unix socket the supervisor listens on */
+	const char *order_socket; /* the same for the order pool (POST /api/orders, sync push) */
 	const char *db;		/* libpq conninfo for the application role */
 	const char *db_admin;	/* libpq conninfo for the owner role (migrations) */
 	const char *signup;	/* "licence" (default) or "open" */
 	const char *log_level;
 	const char *version;
-	int workers;
+	int workers;		/* the API pool */
+	int order_workers;	/* the order pool: store-serialised writes queue here */
 	int event_threads;	/* posev: streams served at once */
 	int https;		/* cookies get Secure even without the HTTPS param */
 };

@@ -73,13 +73,29 @@ read_file_config(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* An integer setting in lo..hi. */
+static int
+int_setting(const char *key, const char *def, long lo, long hi, int *out, char *err, size_t errlen)
+{
+	const char *w = lookup(key, def);
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(w, &end, 10);
+	if (errno != 0 || end == w || *end != '\0' || n < lo || n > hi) {
+		snprintf(err, errlen, "%s must be %ld..%ld, not '%s'", key, lo, hi, w);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
 int
 config_load(struct config *c, char *err, size_t errlen)
 {
-	const char *path = getenv("POS_CONFIG"), *w;
-	char *end;
-	long n;
-	static char socket_buf[4096];
+	const char *path = getenv("POS_CONFIG");
+	static char socket_buf[4096], order_buf[4096];
 
 	if (path != NULL && *path != '\0' && read_file_config(path, err, errlen) < 0)
 		return -1;
@@ -90,28 +106,25 @@ config_load(struct config *c, char *err, size_t errlen)
 		snprintf(socket_buf, sizeof(socket_buf), "%s/run/pos.sock", c->vardir);
 		c->socket = socket_buf;
 	}
+	c->order_socket = lookup("POS_ORDER_SOCKET", NULL);
+	if (c->order_socket == NULL) {
+		snprintf(order_buf, sizeof(order_buf), "%s/run/orders.sock", c->vardir);
+		c->order_socket = order_buf;
+	}
 	c->db = lookup("POS_DB", "dbname=pos user=pos_app");
 	c->db_admin = lookup("POS_DB_ADMIN", "dbname=pos user=pos_owner");
 	c->signup = lookup("POS_SIGNUP", "licence");
 	c->log_level = lookup("POS_LOG_LEVEL", "info");
 	c->version = POS_VERSION;
 	c->https = strcmp(lookup("POS_HTTPS", "0"), "1") == 0;
-	w = lookup("POS_WORKERS", "4");
-	errno = 0;
-	n = strtol(w, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 1 || n > 256) {
-		snprintf(err, errlen, "POS_WORKERS must be 1..256, not '%s'", w);
+	if (int_setting("POS_WORKERS", "4", 1, 256, &c->workers, err, errlen) < 0 ||
+	    int_setting("POS_ORDER_WORKERS", "4", 1, 256, &c->order_workers, err, errlen) < 0 ||
+	    int_setting("POS_EVENT_THREADS", "64", 1, 1024, &c->event_threads, err, errlen) < 0)
+		return -1;
+	if (strcmp(c->socket, c->order_socket) == 0) {
+		snprintf(err, errlen, "POS_ORDER_SOCKET must differ from POS_SOCKET (%s)", c->socket);
 		return -1;
 	}
-	c->workers = (int)n;
-	w = lookup("POS_EVENT_THREADS", "64");
-	errno = 0;
-	n = strtol(w, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 1 || n > 1024) {
-		snprintf(err, errlen, "POS_EVENT_THREADS must be 1..1024, not '%s'", w);
-		return -1;
-	}
-	c->event_threads = (int)n;
 	if (strcmp(c->signup, "licence") != 0 && strcmp(c->signup, "open") != 0) {
 		snprintf(err, errlen, "POS_SIGNUP must be 'licence' or 'open', not '%s'", c->signup);
 		return -1;

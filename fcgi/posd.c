@@ -1,8 +1,16 @@
-/* posd: the FastCGI server.  A supervisor holds the listening unix socket and
- * keeps N single-threaded worker processes alive (prefork, as fcgiwrap and
- * kfcgi do).  Each worker has its own PostgreSQL connection and serves one
+/* posd: the FastCGI server.  A supervisor holds the listening unix sockets and
+ * keeps single-threaded worker processes alive on each (prefork, as fcgiwrap
+ * and kfcgi do).  Each worker has its own PostgreSQL connection and serves one
  * request at a time in an FCGX_Accept_r loop.  SIGTERM: workers finish the
- * request in flight and exit; the supervisor waits for them. */
+ * request in flight and exit; the supervisor waits for them.
+ *
+ * Two pools of the same workers, one socket each: nginx sends the
+ * store-serialised writes (POST /api/orders, POST /api/sync/push) to the
+ * order pool and everything else to the API pool.  The orders of one store
+ * take the same rows (the day's order number, the stock levels) and run one
+ * at a time in PostgreSQL; a burst of them waits in its own queue and never
+ * holds up the reads, pages and health checks behind it.  Any worker can
+ * serve any request: the split is only about who waits behind whom. */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <malloc.h>
@@ -85,6 +93,15 @@ worker(int sock)
 	_exit(0);
 }
 
+struct pool {
+	const char *name;
+	const char *path;	/* its unix socket */
+	int sock;
+	int n;
+	pid_t *pids;		/* 0: not running */
+	double *started;
+};
+
 static pid_t
 spawn(int sock)
 {
@@ -108,13 +125,101 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int
+pool_open(struct pool *p, const char *name, const char *path, int n)
+{
+	p->name = name;
+	p->path = path;
+	p->n = n;
+	unlink(path);
+	p->sock = FCGX_OpenSocket(path, 1024);
+	if (p->sock < 0) {
+		log_error("cannot listen on %s", path);
+		return -1;
+	}
+	/* nginx (another user in production, in the socket's group) connects */
+	chmod(path, 0660);
+	p->pids = calloc((size_t)n, sizeof(*p->pids));
+	p->started = calloc((size_t)n, sizeof(*p->started));
+	if (p->pids == NULL || p->started == NULL)
+		die("out of memory");
+	return 0;
+}
+
+static void
+pool_start(struct pool *p, int i)
+{
+	p->pids[i] = spawn(p->sock);
+	p->started[i] = now();
+}
+
+/* The worker pid of this pool has ended: start another.  1 if it was ours. */
+static int
+pool_reap(struct pool *p, pid_t pid, int status)
+{
+	int i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->pids[i] != pid)
+			continue;
+		if (WIFSIGNALED(status))
+			log_error("%s worker %d killed by signal %d; restarting", p->name, (int)pid, WTERMSIG(status));
+		else
+			log_warn("%s worker %d exited with %d; restarting", p->name, (int)pid, WEXITSTATUS(status));
+		p->pids[i] = 0;	/* reaped: the shutdown below must not wait for it */
+		if (stopping)
+			return 1;
+		/* a worker that dies at once would otherwise spin the CPU */
+		if (now() - p->started[i] < 1.0)
+			sleep(1);
+		if (!stopping)
+			pool_start(p, i);
+		return 1;
+	}
+	return 0;
+}
+
+/* Workers still running after a non-blocking reap. */
+static int
+pool_alive(struct pool *p)
+{
+	int i, alive = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->pids[i] <= 0)
+			continue;
+		if (waitpid(p->pids[i], NULL, WNOHANG) == p->pids[i])
+			p->pids[i] = 0;
+		else
+			alive++;
+	}
+	return alive;
+}
+
+static void
+pool_signal(struct pool *p, int sig)
+{
+	int i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->pids[i] > 0)
+			kill(p->pids[i], sig);
+}
+
+static void
+pool_close(struct pool *p)
+{
+	unlink(p->path);
+	free(p->pids);
+	free(p->started);
+}
+
 int
 main(int argc, char **argv)
 {
 	char err[1024];
-	pid_t *pids;
-	double *started;
-	int sock, i, alive;
+	struct pool pools[2];
+	int i, k, alive;
 	double deadline;
 
 	(void)argc;
@@ -136,28 +241,17 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
-	unlink(app.cfg.socket);
-	sock = FCGX_OpenSocket(app.cfg.socket, 1024);
-	if (sock < 0) {
-		log_error("cannot listen on %s", app.cfg.socket);
+	if (pool_open(&pools[0], "api", app.cfg.socket, app.cfg.workers) < 0 ||
+	    pool_open(&pools[1], "order", app.cfg.order_socket, app.cfg.order_workers) < 0)
 		return 1;
-	}
-	/* nginx (another user in production, in the socket's group) connects */
-	chmod(app.cfg.socket, 0660);
-
-	pids = calloc((size_t)app.cfg.workers, sizeof(*pids));
-	started = calloc((size_t)app.cfg.workers, sizeof(*started));
-	if (pids == NULL || started == NULL)
-		die("out of memory");
 	set_signal(SIGTERM, on_term, 0);
 	set_signal(SIGINT, on_term, 0);
 	set_signal(SIGPIPE, SIG_IGN, 1);
-	for (i = 0; i < app.cfg.workers; i++) {
-		pids[i] = spawn(sock);
-		started[i] = now();
-	}
-	log_info("posd listening on %s with %d workers, version %s", app.cfg.socket,
-	    app.cfg.workers, app.cfg.version);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < pools[k].n; i++)
+			pool_start(&pools[k], i);
+	log_info("posd listening on %s with %d workers and on %s with %d order workers, version %s",
+	    app.cfg.socket, app.cfg.workers, app.cfg.order_socket, app.cfg.order_workers, app.cfg.version);
 
 	while (!stopping) {
 		int status;
@@ -168,50 +262,23 @@ main(int argc, char **argv)
 				sleep(1);
 			continue;
 		}
-		for (i = 0; i < app.cfg.workers; i++) {
-			if (pids[i] != pid)
-				continue;
-			if (WIFSIGNALED(status))
-				log_error("worker %d killed by signal %d; restarting", (int)pid, WTERMSIG(status));
-			else
-				log_warn("worker %d exited with %d; restarting", (int)pid, WEXITSTATUS(status));
-			pids[i] = 0;	/* reaped: the shutdown below must not wait for it */
-			if (stopping)
-				break;
-			/* a worker that dies at once would otherwise spin the CPU */
-			if (now() - started[i] < 1.0)
-				sleep(1);
-			if (stopping)
-				break;
-			pids[i] = spawn(sock);
-			started[i] = now();
-		}
+		for (k = 0; k < 2 && !pool_reap(&pools[k], pid, status); k++)
+			;
 	}
 
 	log_info("posd stopping: waiting for requests in flight");
-	for (i = 0; i < app.cfg.workers; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
+	for (k = 0; k < 2; k++)
+		pool_signal(&pools[k], SIGTERM);
 	deadline = now() + 30;
 	do {
-		alive = 0;
-		for (i = 0; i < app.cfg.workers; i++) {
-			if (pids[i] <= 0)
-				continue;
-			if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
-				pids[i] = 0;
-			else
-				alive++;
-		}
+		alive = pool_alive(&pools[0]) + pool_alive(&pools[1]);
 		if (alive)
 			usleep(20000);
 	} while (alive && now() < deadline);
-	for (i = 0; i < app.cfg.workers; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGKILL);
-	unlink(app.cfg.socket);
-	free(pids);
-	free(started);
+	for (k = 0; k < 2; k++) {
+		pool_signal(&pools[k], SIGKILL);
+		pool_close(&pools[k]);
+	}
 	log_info("posd stopped");
 	return 0;
 }

@@ -1,19 +1,21 @@
 # Shared by run.sh, test.sh and bench.sh (sourced, not run): the local stack
 # of a private PostgreSQL cluster, the FastCGI workers and nginx, all under
-# $VARDIR.  Expects ROOT, VARDIR, PORT, WORKERS (defaults below).
+# $VARDIR.  Expects ROOT, VARDIR, PORT, WORKERS, ORDER_WORKERS (defaults below).
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 VARDIR=${VARDIR:-$ROOT/var}
 PORT=${PORT:-8080}
 WORKERS=${WORKERS:-4}
+ORDER_WORKERS=${ORDER_WORKERS:-4}
 POS_SIGNUP=${POS_SIGNUP:-licence}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 PGDATA=$VARDIR/pg
 PGSOCK=$VARDIR/pgrun
 export POS_ROOT=$ROOT POS_VARDIR=$VARDIR POS_SOCKET=$VARDIR/run/pos.sock
+export POS_ORDER_SOCKET=$VARDIR/run/orders.sock
 export POS_DB="host=$PGSOCK dbname=pos user=pos_app"
 export POS_DB_ADMIN="host=$PGSOCK dbname=pos user=pos_owner"
-export POS_WORKERS=$WORKERS POS_SIGNUP
+export POS_WORKERS=$WORKERS POS_ORDER_WORKERS=$ORDER_WORKERS POS_SIGNUP
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -89,11 +91,12 @@ migrate() {
 workers_up() {
 	local bin=${1:-$ROOT/build/posd} i
 	mkdir -p "$VARDIR/run" "$VARDIR/log"
-	rm -f "$POS_SOCKET"
+	rm -f "$POS_SOCKET" "$POS_ORDER_SOCKET"
 	"$bin" >>"$VARDIR/log/posd.log" 2>&1 &
 	echo $! >"$VARDIR/run/posd.pid"
+	# the order pool's socket is opened second: both are there when it is
 	for i in $(seq 1 100); do
-		[ -S "$POS_SOCKET" ] && return 0
+		[ -S "$POS_ORDER_SOCKET" ] && return 0
 		if ! kill -0 "$(cat "$VARDIR/run/posd.pid")" 2>/dev/null; then
 			say "stack: posd exited; last log lines:"
 			tail -20 "$VARDIR/log/posd.log" >&2
@@ -156,7 +159,7 @@ nginx_conf() {
 		local out=$VARDIR/nginx/$(basename "${f%.in}")
 		[ "$(basename "$f")" = local.conf.in ] && out=$VARDIR/nginx/nginx.conf
 		sed -e "s|@PORT@|$PORT|g" -e "s|@ROOT@|$ROOT|g" -e "s|@VARDIR@|$VARDIR|g" \
-			-e "s|@SOCKET@|$POS_SOCKET|g" "$f" >"$out"
+			-e "s|@SOCKET@|$POS_SOCKET|g" -e "s|@ORDER_SOCKET@|$POS_ORDER_SOCKET|g" "$f" >"$out"
 	done
 }
 

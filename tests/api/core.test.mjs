@@ -214,7 +214,8 @@ test('the workers refuse to start when a landed migration was edited', async () 
     appendFileSync(path.join(root, 'migrations/0001_roles_and_grants.sql'), '\n-- edited after landing\n');
     const bin = process.env.POSD || path.join(ROOT, process.env.POSCTL?.includes('/asan/') ? 'build/asan/posd' : 'build/posd');
     const r = spawnSync(bin, [], {
-      env: { ...process.env, POS_ROOT: root, POS_SOCKET: path.join(root, 'x.sock'), POS_WORKERS: '1',
+      env: { ...process.env, POS_ROOT: root, POS_SOCKET: path.join(root, 'x.sock'),
+        POS_ORDER_SOCKET: path.join(root, 'y.sock'), POS_WORKERS: '1', POS_ORDER_WORKERS: '1',
         POS_VARDIR: VARDIR, POS_DB: `host=${VARDIR}/pgrun dbname=pos user=pos_app` },
       encoding: 'utf8', timeout: 20000,
     });
