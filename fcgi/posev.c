@@ -6,8 +6,10 @@
  * each event into a ring; stream threads, one per open stream, wait on a
  * condition variable and send the events of their store.  A comment line
  * every 15 s keeps nginx and phones from closing an idle stream; Last-Event-ID
- * resumes from the ring.  The listener also folds new orders into the report
- * rollups once a second when the database has that function. */
+ * resumes from the ring.  A folder thread, on a connection of its own, folds
+ * new orders into the report rollups once a second when the database has that
+ * function: a long fold (a restore, an import of a big batch) never holds up
+ * the events. */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <jansson.h>
@@ -97,8 +99,6 @@ static void *
 listener(void *arg)
 {
 	PGconn *c = NULL;
-	time_t last_fold = 0;
-	int fold = -1;	/* unknown until asked */
 
 	(void)arg;
 	while (!stopping) {
@@ -120,7 +120,6 @@ listener(void *arg)
 			}
 			res = PQexec(c, "LISTEN pos_events");
 			PQclear(res);
-			fold = -1;
 			log_info("events: listening");
 		}
 		pfd.fd = PQsocket(c);
@@ -136,26 +135,58 @@ listener(void *arg)
 			push_event(n->extra);
 			PQfreemem(n);
 		}
-		/* reports read rollups: fold new orders in about once a second */
-		if (time(NULL) != last_fold) {
-			PGresult *res;
+	}
+	if (c != NULL)
+		PQfinish(c);
+	return NULL;
+}
 
-			last_fold = time(NULL);
-			/* ask again now and then: the function may arrive with a migration */
-			if (fold == 0 && last_fold % 60 == 0)
-				fold = -1;
-			if (fold < 0) {
-				res = PQexec(c, "SELECT to_regprocedure('rollup_fold_all(integer)') IS NOT NULL");
-				fold = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
-				PQclear(res);
+/* ---- the folder: new orders → report rollups, about once a second ---- */
+
+static void *
+folder(void *arg)
+{
+	PGconn *c = NULL;
+	int fold = -1;	/* unknown until asked */
+	time_t asked = 0;
+
+	(void)arg;
+	while (!stopping) {
+		struct timespec t0, t1;
+		PGresult *res;
+		double ms;
+
+		if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+			if (c != NULL)
+				PQfinish(c);
+			c = PQconnectdb(app.cfg.db);
+			if (PQstatus(c) != CONNECTION_OK) {
+				PQfinish(c);
+				c = NULL;
+				sleep(1);
+				continue;
 			}
-			if (fold > 0) {
-				res = PQexec(c, "SELECT rollup_fold_all(1000)");
-				if (PQresultStatus(res) != PGRES_TUPLES_OK)
-					log_warn("events: rollup fold failed: %s", PQresultErrorMessage(res));
-				PQclear(res);
-			}
+			fold = -1;
 		}
+		/* ask again now and then: the function may arrive with a migration */
+		if (fold < 0 || (fold == 0 && time(NULL) - asked >= 60)) {
+			res = PQexec(c, "SELECT to_regprocedure('rollup_fold_all(integer)') IS NOT NULL");
+			fold = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
+			PQclear(res);
+			asked = time(NULL);
+		}
+		if (fold > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			res = PQexec(c, "SELECT rollup_fold_all(1000)");
+			if (PQresultStatus(res) != PGRES_TUPLES_OK)
+				log_warn("events: rollup fold failed: %s", PQresultErrorMessage(res));
+			PQclear(res);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+			if (ms > 1000)
+				log_info("events: rollup fold took %.0f ms", ms);
+		}
+		sleep(1);
 	}
 	if (c != NULL)
 		PQfinish(c);
@@ -342,7 +373,7 @@ main(void)
 {
 	char err[1024], path[4096];
 	int threads, i, sig;
-	pthread_t lt, *ts;
+	pthread_t lt, ft, *ts;
 	sigset_t set;
 
 	if (config_load(&app.cfg, err, sizeof(err)) < 0 || keys_load(app.cfg.vardir, err, sizeof(err)) < 0) {
@@ -383,7 +414,7 @@ main(void)
 		return 1;
 	}
 	chmod(path, 0660);
-	if (pthread_create(&lt, NULL, listener, NULL) != 0)
+	if (pthread_create(&lt, NULL, listener, NULL) != 0 || pthread_create(&ft, NULL, folder, NULL) != 0)
 		die("pthread_create");
 	ts = calloc((size_t)threads, sizeof(*ts));
 	if (ts == NULL)
@@ -403,6 +434,7 @@ main(void)
 	close(listen_sock);
 	unlink(path);
 	pthread_join(lt, NULL);
+	pthread_join(ft, NULL);	/* a fold in flight ends first: its transaction commits or not, whole */
 	usleep(200000);	/* streams see the flag and end */
 	free(ts);
 	return 0;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, api } from '../lib/stack.mjs';
-import { newTenant, call, activate } from '../lib/tenancy.mjs';
+import { newTenant, call, activate, psql, psqlSession } from '../lib/tenancy.mjs';
 
 // Open a stream and collect its events; returns {events, comments, close()}.
 async function open(url, headers = {}) {
@@ -99,6 +99,35 @@ test('a sale and a kitchen change reach the store’s streams within 2 s, never 
     sa.close();
     sb.close();
   }
+});
+
+test('events keep flowing while the rollup fold waits (a fold has its own thread and connection)', { timeout: 30000 }, async () => {
+  const a = await shop();
+  const s = await open('/api/events', { authorization: `Bearer ${a.cookToken}` });
+  // the hourly rollup locked as a long transaction would: the next fold waits on it
+  const lock = psqlSession();
+  await lock.run('BEGIN; LOCK TABLE rollup_sales_hourly IN EXCLUSIVE MODE');
+  try {
+    const o1 = order(a.product);
+    assert.equal((await call(a.deviceToken, 'POST', '/api/orders', o1)).status, 201);
+    assert.ok(await waitFor(() => s.events.find((e) => e.data.id === o1.id)), 'the first order\'s event');
+    const folding = () => Number(psql(`SELECT count(*) FROM pg_stat_activity
+      WHERE wait_event_type = 'Lock' AND query LIKE '%rollup_fold_all%'`, { user: 'postgres' }));
+    assert.ok(await waitFor(folding, 5000), 'posev\'s fold waits on the locked rollup');
+    const o2 = order(a.product);
+    const t0 = Date.now();
+    assert.equal((await call(a.deviceToken, 'POST', '/api/orders', o2)).status, 201);
+    assert.ok(await waitFor(() => s.events.find((e) => e.data.id === o2.id)), 'the next order\'s event arrives while the fold waits');
+    assert.ok(Date.now() - t0 < 2000, `within 2 s (${Date.now() - t0} ms)`);
+    assert.ok(folding() > 0, 'the fold was still waiting');
+  } finally {
+    await lock.end();
+    s.close();
+  }
+  // the fold then goes on: today's figures count both sales from the rollups
+  const folded = await waitFor(() => Number(psql(`SELECT coalesce(sum(orders), 0) FROM rollup_sales_hourly
+    WHERE tenant_id = '${a.t.tenant.id}'`, { user: 'postgres' })) === 2, 5000);
+  assert.ok(folded, 'both orders folded once the lock is gone');
 });
 
 test('Last-Event-ID resumes: what happened while away is sent on reconnect', async () => {

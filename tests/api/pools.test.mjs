@@ -5,52 +5,12 @@
 // stored once, with its own number.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { VARDIR } from '../lib/stack.mjs';
-import { call, assertStatus, sqlLiteral } from '../lib/tenancy.mjs';
+import { call, assertStatus, sqlLiteral, psqlSession } from '../lib/tenancy.mjs';
 import { newShop, buildCatalogue, line, orderBody, postOrder, sql, tenantOrderCount } from '../lib/orders.mjs';
 
 const ORDER_WORKERS = Number(process.env.POS_ORDER_WORKERS || 4);
 
-// A psql session as postgres that keeps a transaction open: `run(sql)` sends a
-// statement and resolves when psql has answered it; `end()` commits and quits.
-function session() {
-  const p = spawn('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', path.join(VARDIR, 'pgrun'),
-    '-U', 'postgres', '-d', 'pos'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters = [];
-  p.stdout.on('data', (d) => {
-    out += d;
-    let i;
-    while ((i = out.indexOf('\n')) >= 0) {
-      const lineOut = out.slice(0, i);
-      out = out.slice(i + 1);
-      if (lineOut.startsWith('mark:')) waiters.shift()?.resolve(lineOut);
-    }
-  });
-  p.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((resolve) => p.on('close', resolve));
-  let n = 0;
-  return {
-    run(statement) {
-      n += 1;
-      const done = new Promise((resolve, reject) => {
-        waiters.push({ resolve });
-        exited.then((code) => reject(new Error(`psql ended (${code}): ${err}`)));
-      });
-      p.stdin.write(`${statement};\nSELECT 'mark:${n}';\n`);
-      return done;
-    },
-    async end() {
-      p.stdin.end('COMMIT;\n');
-      return exited;
-    },
-  };
-}
-
-// Backends of the tenant's orders waiting for a lock.
+// Backends of orders waiting for a lock.
 function waitingOrders() {
   return Number(sql(`SELECT count(*) FROM pg_stat_activity
     WHERE wait_event_type = 'Lock' AND (query LIKE '%order_submit%')`));
@@ -64,7 +24,7 @@ test('orders waiting on a locked store never hold up the API pool', { timeout: 6
   const first = await postOrder(shop.deviceToken, orderBody({ lines: [line(cat.croissant)] }));
 
   // Hold that row as an order in flight would: every order of the store now waits.
-  const s = session();
+  const s = psqlSession();
   await s.run(`BEGIN; SELECT last FROM order_numbers WHERE store_id = ${sqlLiteral(store)} FOR UPDATE`);
   let released = false;
   try {

@@ -9,7 +9,7 @@
 // (line 1: base32 secret, line 2: last used counter) so that test files running
 // in other processes can log in after the first one enrolled.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -317,6 +317,43 @@ export function psql(statements, { user = 'pos_app', db = 'pos' } = {}) {
   const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', PGHOST, '-U', user, '-d', db];
   for (const s of list) args.push('-c', s);
   return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+// A psql session (as postgres by default) that keeps a transaction open: `run(sql)`
+// sends a statement and resolves when psql has answered it; `end()` commits and quits.
+export function psqlSession({ user = 'postgres', db = 'pos' } = {}) {
+  const p = spawn('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', PGHOST, '-U', user, '-d', db],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters = [];
+  p.stdout.on('data', (d) => {
+    out += d;
+    let i;
+    while ((i = out.indexOf('\n')) >= 0) {
+      const lineOut = out.slice(0, i);
+      out = out.slice(i + 1);
+      if (lineOut.startsWith('mark:')) waiters.shift()?.resolve(lineOut);
+    }
+  });
+  p.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((resolve) => p.on('close', resolve));
+  let n = 0;
+  return {
+    run(statement) {
+      n += 1;
+      const done = new Promise((resolve, reject) => {
+        waiters.push({ resolve });
+        exited.then((code) => reject(new Error(`psql ended (${code}): ${err}`)));
+      });
+      p.stdin.write(`${statement};\nSELECT 'mark:${n}';\n`);
+      return done;
+    },
+    async end() {
+      p.stdin.end('COMMIT;\n');
+      return exited;
+    },
+  };
 }
 
 // Like psql() but never throws: { ok, out, err }.
