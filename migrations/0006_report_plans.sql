@@ -1,3 +1,6 @@
+-- Report settings: generic plans for the dashboard and the sales report, and
+-- no parallel query for this database.
+--
 -- The dashboard and the sales report keep one plan per statement.
 --
 -- Both are plpgsql functions whose statements call the inlined rollup readers
@@ -9,3 +12,13 @@
 -- nothing.
 ALTER FUNCTION report_dashboard(uuid) SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION report_sales(uuid, date, date, text) SET plan_cache_mode = force_generic_plan;
+
+-- Reports and pages are small queries over rollups and indexes: on a 2-core
+-- server parallel workers only added start-up cost (issue 5 measured them
+-- slower). Off for every session of this database, whatever the server's
+-- postgresql.conf says (the local stack's cluster sets it there too).
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I SET max_parallel_workers_per_gather = 0', current_database());
+END
+$$;
