@@ -143,6 +143,33 @@ listener(void *arg)
 
 /* ---- the folder: new orders → report rollups, about once a second ---- */
 
+/* The folder's connection, for cancelling a fold in flight at stop. */
+static PGcancel *fold_cancel;
+static pthread_mutex_t fold_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+folder_conn(PGconn *c)
+{
+	pthread_mutex_lock(&fold_mu);
+	if (fold_cancel != NULL)
+		PQfreeCancel(fold_cancel);
+	fold_cancel = c != NULL ? PQgetCancel(c) : NULL;
+	pthread_mutex_unlock(&fold_mu);
+}
+
+/* Stop: a fold waiting on a lock (or folding a huge batch) is rolled back,
+ * whole; the next posev folds it again. */
+static void
+folder_cancel(void)
+{
+	char err[256];
+
+	pthread_mutex_lock(&fold_mu);
+	if (fold_cancel != NULL && !PQcancel(fold_cancel, err, sizeof(err)))
+		log_warn("events: cancelling the rollup fold: %s", err);
+	pthread_mutex_unlock(&fold_mu);
+}
+
 static void *
 folder(void *arg)
 {
@@ -157,6 +184,7 @@ folder(void *arg)
 		double ms;
 
 		if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+			folder_conn(NULL);
 			if (c != NULL)
 				PQfinish(c);
 			c = PQconnectdb(app.cfg.db);
@@ -166,6 +194,7 @@ folder(void *arg)
 				sleep(1);
 				continue;
 			}
+			folder_conn(c);
 			fold = -1;
 		}
 		/* ask again now and then: the function may arrive with a migration */
@@ -175,10 +204,10 @@ folder(void *arg)
 			PQclear(res);
 			asked = time(NULL);
 		}
-		if (fold > 0) {
+		if (fold > 0 && !stopping) {
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			res = PQexec(c, "SELECT rollup_fold_all(1000)");
-			if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			if (PQresultStatus(res) != PGRES_TUPLES_OK && !stopping)
 				log_warn("events: rollup fold failed: %s", PQresultErrorMessage(res));
 			PQclear(res);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -188,6 +217,7 @@ folder(void *arg)
 		}
 		sleep(1);
 	}
+	folder_conn(NULL);
 	if (c != NULL)
 		PQfinish(c);
 	return NULL;
@@ -434,7 +464,8 @@ main(void)
 	close(listen_sock);
 	unlink(path);
 	pthread_join(lt, NULL);
-	pthread_join(ft, NULL);	/* a fold in flight ends first: its transaction commits or not, whole */
+	folder_cancel();
+	pthread_join(ft, NULL);
 	usleep(200000);	/* streams see the flag and end */
 	free(ts);
 	return 0;
