@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "i18n.h"
 #include "log.h"
@@ -121,6 +122,12 @@ config_load(struct config *c, char *err, size_t errlen)
 	    int_setting("POS_ORDER_WORKERS", "4", 1, 256, &c->order_workers, err, errlen) < 0 ||
 	    int_setting("POS_EVENT_THREADS", "64", 1, 1024, &c->event_threads, err, errlen) < 0)
 		return -1;
+	if (strlen(c->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+	    strlen(c->order_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(err, errlen, "POS_SOCKET and POS_ORDER_SOCKET must be shorter than %zu bytes (a unix socket path)",
+		    sizeof(((struct sockaddr_un *)0)->sun_path));
+		return -1;
+	}
 	if (strcmp(c->socket, c->order_socket) == 0) {
 		snprintf(err, errlen, "POS_ORDER_SOCKET must differ from POS_SOCKET (%s)", c->socket);
 		return -1;

@@ -57,7 +57,7 @@ set_signal(int sig, void (*fn)(int), int restart)
 }
 
 static _Noreturn void
-worker(int sock)
+worker(int sock, const char *pool)
 {
 	FCGX_Request fr;
 	struct arena a;
@@ -66,6 +66,7 @@ worker(int sock)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		_exit(0);	/* the supervisor died before we got here */
+	server_pool = pool;
 	set_signal(SIGTERM, on_term, 0);
 	set_signal(SIGINT, SIG_IGN, 1);	/* Ctrl-C reaches the supervisor, which stops us */
 	set_signal(SIGPIPE, SIG_IGN, 1);
@@ -98,21 +99,30 @@ struct pool {
 	const char *path;	/* its unix socket */
 	int sock;
 	int n;
-	pid_t *pids;		/* 0: not running */
+	pid_t *pids;		/* 0: not running; -1: fork failed, to start again */
 	double *started;
 };
 
+static struct pool pools[2];
+static const int npools = 2;
+
 static pid_t
-spawn(int sock)
+spawn(struct pool *p)
 {
 	pid_t pid = fork();
+	int k;
 
 	if (pid < 0) {
 		log_error("fork: %s", strerror(errno));
 		return -1;
 	}
-	if (pid == 0)
-		worker(sock);
+	if (pid == 0) {
+		/* a worker listens on its own pool's socket only */
+		for (k = 0; k < npools; k++)
+			if (&pools[k] != p && pools[k].sock >= 0)
+				close(pools[k].sock);
+		worker(p->sock, p->name);
+	}
 	return pid;
 }
 
@@ -131,6 +141,7 @@ pool_open(struct pool *p, const char *name, const char *path, int n)
 	p->name = name;
 	p->path = path;
 	p->n = n;
+	p->sock = -1;
 	unlink(path);
 	p->sock = FCGX_OpenSocket(path, 1024);
 	if (p->sock < 0) {
@@ -149,8 +160,23 @@ pool_open(struct pool *p, const char *name, const char *path, int n)
 static void
 pool_start(struct pool *p, int i)
 {
-	p->pids[i] = spawn(p->sock);
+	p->pids[i] = spawn(p);
 	p->started[i] = now();
+}
+
+/* Start again the workers whose fork failed.  1 if some are still missing. */
+static int
+pool_retry(struct pool *p)
+{
+	int i, missing = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->pids[i] >= 0)
+			continue;
+		pool_start(p, i);
+		missing |= p->pids[i] < 0;
+	}
+	return missing;
 }
 
 /* The worker pid of this pool has ended: start another.  1 if it was ours. */
@@ -209,6 +235,8 @@ pool_signal(struct pool *p, int sig)
 static void
 pool_close(struct pool *p)
 {
+	if (p->sock < 0)
+		return;
 	unlink(p->path);
 	free(p->pids);
 	free(p->started);
@@ -218,8 +246,7 @@ int
 main(int argc, char **argv)
 {
 	char err[1024];
-	struct pool pools[2];
-	int i, k, alive;
+	int i, k, alive, missing = 0;
 	double deadline;
 
 	(void)argc;
@@ -241,33 +268,49 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
+	pools[1].sock = -1;
 	if (pool_open(&pools[0], "api", app.cfg.socket, app.cfg.workers) < 0 ||
-	    pool_open(&pools[1], "order", app.cfg.order_socket, app.cfg.order_workers) < 0)
+	    pool_open(&pools[1], "order", app.cfg.order_socket, app.cfg.order_workers) < 0) {
+		pool_close(&pools[0]);
 		return 1;
+	}
 	set_signal(SIGTERM, on_term, 0);
 	set_signal(SIGINT, on_term, 0);
 	set_signal(SIGPIPE, SIG_IGN, 1);
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < pools[k].n; i++)
+	for (k = 0; k < npools; k++)
+		for (i = 0; i < pools[k].n; i++) {
 			pool_start(&pools[k], i);
+			missing |= pools[k].pids[i] < 0;
+		}
 	log_info("posd listening on %s with %d workers and on %s with %d order workers, version %s",
 	    app.cfg.socket, app.cfg.workers, app.cfg.order_socket, app.cfg.order_workers, app.cfg.version);
 
 	while (!stopping) {
 		int status;
-		pid_t pid = waitpid(-1, &status, 0);
+		/* while a fork has failed, look again every second rather than
+		 * waiting for a worker to end */
+		pid_t pid = waitpid(-1, &status, missing ? WNOHANG : 0);
 
-		if (pid < 0) {
-			if (errno != EINTR)
+		if (pid <= 0) {
+			if (pid < 0 && errno != EINTR && !missing)
 				sleep(1);
+			if (missing) {
+				sleep(1);
+				missing = 0;
+				for (k = 0; k < npools; k++)
+					missing |= pool_retry(&pools[k]);
+			}
 			continue;
 		}
-		for (k = 0; k < 2 && !pool_reap(&pools[k], pid, status); k++)
+		for (k = 0; k < npools && !pool_reap(&pools[k], pid, status); k++)
 			;
+		for (k = 0; k < npools; k++)
+			for (i = 0; i < pools[k].n; i++)
+				missing |= pools[k].pids[i] < 0;
 	}
 
 	log_info("posd stopping: waiting for requests in flight");
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < npools; k++)
 		pool_signal(&pools[k], SIGTERM);
 	deadline = now() + 30;
 	do {
@@ -275,7 +318,7 @@ main(int argc, char **argv)
 		if (alive)
 			usleep(20000);
 	} while (alive && now() < deadline);
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < npools; k++) {
 		pool_signal(&pools[k], SIGKILL);
 		pool_close(&pools[k]);
 	}

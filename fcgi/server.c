@@ -17,6 +17,8 @@
 
 static const char *const langs[] = { "ru", "az", "uz", "en" };
 
+const char *server_pool = "api";
+
 char *
 rand_hex(struct arena *a, size_t n)
 {
@@ -315,10 +317,10 @@ send:
 	FCGX_PutStr(out.p, (int)out.len, fr->out);
 	db_end_request(db);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_info("method=%s path=\"%s\" status=%d dur_ms=%.2f bytes=%zu%s%s",
+	log_info("method=%s path=\"%s\" status=%d dur_ms=%.2f bytes=%zu pool=%s%s%s",
 	    r->method, r->path, r->resp.status,
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-	    r->resp.body.len, r->who.user_id ? " user=" : "", r->who.user_id ? r->who.user_id : "");
+	    r->resp.body.len, server_pool, r->who.user_id ? " user=" : "", r->who.user_id ? r->who.user_id : "");
 	log_set_request(NULL);
 	return r->resp.body.len + r->body_len;
 }

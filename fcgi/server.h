@@ -14,6 +14,9 @@ struct req;
 /* Returns the size of the reply's body (the worker trims its heap after
  * large ones). */
 size_t server_handle(FCGX_Request *fr, struct arena *a, struct db *db);
+/* The worker pool this process serves ("api" or "order"), in each request's
+ * log line. */
+extern const char *server_pool;
 /* Everything after the request has been read: routing, checks, handler.
  * Exposed so tests can drive it with a hand-made request. */
 void server_dispatch(struct req *r);

@@ -108,7 +108,7 @@ CATALOGUE_PRODUCTS=20000
 GEN_ORDERS=${BENCH_GEN_ORDERS:-1000000}
 GEN_DAYS=${BENCH_GEN_DAYS:-90}
 STREAMS=${BENCH_STREAMS:-50}
-API_PATHS=${BENCH_API_PATHS:-/healthz /api/pos/items}
+API_PATHS=${BENCH_API_PATHS:-${BENCH_API_PATH:-/healthz /api/pos/items}}
 API_CONNS=${BENCH_API_CONNECTIONS:-8}
 DASH_CONNS=${BENCH_DASH_CONNECTIONS:-4}
 REPORT_REQUESTS=${BENCH_REPORT_REQUESTS:-200}
@@ -1060,8 +1060,10 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
 	echo
 	echo "- \`wrk $WRK_FLAGS\`, one run per endpoint, HTTP/1.1 keep-alive, no"
 	echo "  \`Accept-Encoding\` (so no gzip), against nginx on 127.0.0.1:$PORT."
-	echo "- $WORKERS posd worker processes (WORKERS=$WORKERS); bench/hello.c runs the"
-	echo "  same number of processes behind the same nginx (\`location = /__bench/hello\`)."
+	echo "- $WORKERS posd worker processes in the API pool (WORKERS=$WORKERS) and $ORDER_WORKERS in the"
+	echo "  order pool (ORDER_WORKERS=$ORDER_WORKERS: POST /api/orders, POST /api/sync/push); the"
+	echo "  memory figures count both pools. bench/hello.c runs as many processes as the API pool"
+	echo "  behind the same nginx (\`location = /__bench/hello\`)."
 	echo "- Everything runs on loopback on the same $(nproc)-core machine: wrk, nginx, the"
 	echo "  workers and PostgreSQL share the cores, so absolute figures are lower"
 	echo "  than on a dedicated server; the ratios are what to compare between runs."

@@ -104,7 +104,7 @@ workers_up() {
 		fi
 		sleep 0.1
 	done
-	say "stack: posd did not open $POS_SOCKET"
+	say "stack: posd did not open $POS_SOCKET and $POS_ORDER_SOCKET"
 	return 1
 }
 

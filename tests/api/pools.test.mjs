@@ -5,6 +5,9 @@
 // stored once, with its own number.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { VARDIR, api, until } from '../lib/stack.mjs';
 import { call, assertStatus, sqlLiteral, psqlSession } from '../lib/tenancy.mjs';
 import { newShop, buildCatalogue, line, orderBody, postOrder, sql, tenantOrderCount } from '../lib/orders.mjs';
 
@@ -71,4 +74,45 @@ test('orders waiting on a locked store never hold up the API pool', { timeout: 6
   } finally {
     if (!released) await s.end();
   }
+});
+
+// The pool that served a request, from the workers' log line of its request id.
+async function poolOf(r) {
+  const id = r.headers.get('x-request-id');
+  assert.match(id || '', /^[0-9a-f]{32}$/, 'nginx gave the request an id');
+  const line = await until(() => readFileSync(path.join(VARDIR, 'log/posd.log'), 'utf8')
+    .split('\n').find((l) => l.includes(` req=${id} `) && l.includes(' pool=')), { timeout: 5000 });
+  assert.ok(line, `the workers logged request ${id}`);
+  return line.match(/ pool=(\w+)/)[1];
+}
+
+test('nginx sends the writes that take a store\'s rows to the order pool, the rest to the API pool', async () => {
+  const shop = await newShop();
+  const cat = await buildCatalogue(shop.token);
+  const sale = await postOrder(shop.deviceToken, orderBody({ lines: [line(cat.croissant)] }));
+  assert.equal(await poolOf(sale), 'order', 'POST /api/orders');
+  const pushed = await call(shop.deviceToken, 'POST', '/api/sync/push', { orders: [orderBody({ lines: [line(cat.croissant)] })] });
+  assertStatus(pushed, 200, 'push');
+  assert.equal(await poolOf(pushed), 'order', 'POST /api/sync/push');
+  const mv = await call(shop.token, 'POST', '/api/stock/movements', { ingredient_id: cat.milk.id, kind: 'purchase', qty: 1000 });
+  assertStatus(mv, 201, 'stock movement');
+  assert.equal(await poolOf(mv), 'order', 'POST /api/stock/movements');
+  const refund = await call(shop.token, 'POST', `/api/orders/${sale.json.id}/refund`, { reason: 'test' });
+  assertStatus(refund, 200, 'refund');
+  assert.equal(await poolOf(refund), 'order', 'POST /api/orders/{id}/refund');
+
+  const read = await call(shop.token, 'GET', `/api/orders/${sale.json.id}`);
+  assertStatus(read, 200, 'GET the order');
+  assert.equal(await poolOf(read), 'api', 'GET /api/orders/{id}');
+  const list = await call(shop.token, 'GET', '/api/orders');
+  assert.equal(await poolOf(list), 'api', 'GET /api/orders');
+  const kitchen = await call(shop.token, 'POST', `/api/kitchen/orders/${sale.json.id}/status`, { status: 'cooking' });
+  assert.equal(await poolOf(kitchen), 'api', 'POST /api/kitchen/orders/{id}/status');
+
+  const health = await api('GET', '/healthz');
+  assert.equal(await poolOf(health), 'api', 'GET /healthz');
+  const orderHealth = await api('GET', '/healthz/orders');
+  assert.equal(orderHealth.status, 200);
+  assert.deepEqual(orderHealth.json, { status: 'ok', db: 'ok' });
+  assert.equal(await poolOf(orderHealth), 'order', 'GET /healthz/orders: the order pool\'s health');
 });

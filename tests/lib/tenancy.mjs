@@ -13,7 +13,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { api as rawApi, VARDIR } from './stack.mjs';
+import { api as rawApi, VARDIR, BASE } from './stack.mjs';
 import { totp, counterAt, msUntilCounter, STEP } from './totp.mjs';
 
 export const SUPER_EMAIL = (process.env.POS_SUPERADMIN_EMAIL || 'admin@pos.test').toLowerCase();
@@ -320,12 +320,14 @@ export function psql(statements, { user = 'pos_app', db = 'pos' } = {}) {
 }
 
 // A psql session (as postgres by default) that keeps a transaction open: `run(sql)`
-// sends a statement and resolves when psql has answered it; `end()` commits and quits.
-export function psqlSession({ user = 'postgres', db = 'pos' } = {}) {
+// sends a statement and resolves when psql has answered it (rejects when psql
+// has ended or after `timeout` ms); `end()` commits and quits.
+export function psqlSession({ user = 'postgres', db = 'pos', timeout = 20000 } = {}) {
   const p = spawn('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', PGHOST, '-U', user, '-d', db],
     { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
+  let ended = false;
   const waiters = [];
   p.stdout.on('data', (d) => {
     out += d;
@@ -337,20 +339,26 @@ export function psqlSession({ user = 'postgres', db = 'pos' } = {}) {
     }
   });
   p.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((resolve) => p.on('close', resolve));
+  // a psql that cannot start, or a write after it has ended, must fail the
+  // test that uses it, not crash the runner
+  p.on('error', (e) => { err += String(e); });
+  p.stdin.on('error', (e) => { err += String(e); });
+  const exited = new Promise((resolve) => p.on('close', (code) => { ended = true; resolve(code); }));
   let n = 0;
   return {
     run(statement) {
       n += 1;
+      if (ended) return Promise.reject(new Error(`psql has ended: ${err}`));
       const done = new Promise((resolve, reject) => {
-        waiters.push({ resolve });
-        exited.then((code) => reject(new Error(`psql ended (${code}): ${err}`)));
+        const timer = setTimeout(() => reject(new Error(`psql did not answer in ${timeout} ms: ${statement}`)), timeout);
+        waiters.push({ resolve: (v) => { clearTimeout(timer); resolve(v); } });
+        exited.then((code) => { clearTimeout(timer); reject(new Error(`psql ended (${code}): ${err}`)); });
       });
       p.stdin.write(`${statement};\nSELECT 'mark:${n}';\n`);
       return done;
     },
     async end() {
-      p.stdin.end('COMMIT;\n');
+      if (!ended) p.stdin.end('COMMIT;\n');
       return exited;
     },
   };
@@ -385,3 +393,39 @@ export function jwtParts(token) {
     raw: [h, p, s],
   };
 }
+
+// ---------------------------------------------------------------- pages
+// A page session over plain HTTP (the sign-in form, then the 2FA form when the
+// user has 2FA; cooks and cashiers have none): the cookie header.
+export async function pageLogin(email, password) {
+  const jar = new Map();
+  const keep = (res) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const post = async (url, fields) => {
+    const r = await fetch(BASE + url, {
+      method: 'POST', redirect: 'manual',
+      headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: jar.get('pos_csrf'), ...fields }),
+    });
+    keep(r);
+    return r;
+  };
+  keep(await fetch(`${BASE}/login`, { redirect: 'manual' }));
+  const p = await post('/login', { email, password });
+  assert.equal(p.status, 303);
+  if (!(p.headers.get('location') || '').startsWith('/login/2fa')) return cookie();
+  if (!jar.has('pos_csrf')) keep(await fetch(`${BASE}/login/2fa`, { headers: { cookie: cookie() }, redirect: 'manual' }));
+  const { code } = await nextTotp(email);
+  const t = await post('/login/2fa', { code });
+  assert.equal(t.status, 303, `2FA step: ${t.status}`);
+  return cookie();
+}
+
+// GET a page with a session's cookie header.
+export const page = (cookie, url) => fetch(BASE + url, { headers: { cookie }, redirect: 'manual' });

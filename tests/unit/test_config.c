@@ -82,6 +82,18 @@ test_refused(void **state)
 		assert_int_equal(config_load(&c, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, bad[i][0]));
 	}
+	/* a unix socket path has room for 107 bytes */
+	{
+		char longpath[200];
+
+		memset(longpath, 'a', sizeof(longpath) - 1);
+		longpath[0] = '/';
+		longpath[sizeof(longpath) - 1] = '\0';
+		clean_env(NULL);
+		setenv("POS_VARDIR", longpath, 1);
+		assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "POS_ORDER_SOCKET"));
+	}
 	/* both pools on one socket would be one pool with twice the workers */
 	clean_env(NULL);
 	setenv("POS_SOCKET", "/run/pos/x.sock", 1);
