@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "db.h"
 #include "http.h"
+#include "list.h"
 #include "router.h"
 #include "valid.h"
 
@@ -23,20 +24,16 @@ step_of(const char *s)
 }
 
 /* Open tickets of the caller's store, oldest first: not yet served, and
- * paid (a cancelled order leaves the kitchen). */
+ * paid (a cancelled order leaves the kitchen).  Paged like every list
+ * (?limit=, ?cursor=). */
 void
 kitchen_api_orders(struct req *r)
 {
 	const char *v[1] = { r->who.store_id };
-	PGresult *res = db_exec(r,
-	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(api_order(o) - 'payments' ORDER BY o.created_at, o.id), '[]'), "
-	    "'next_cursor', NULL) FROM orders o WHERE o.store_id = $1 AND o.kitchen_status <> 'served' "
-	    "AND o.status = 'paid'", 1, v);
 
-	if (res == NULL)
-		db_fail(r);
-	else
-		resp_text(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+	list_reply_sql(r, "SELECT api_order(o) - 'payments' FROM orders o "
+	    "WHERE o.store_id = $3 AND o.kitchen_status <> 'served' AND o.status = 'paid' "
+	    "ORDER BY o.created_at, o.number, o.id LIMIT $1::int + 1 OFFSET $2::int", 1, v);
 }
 
 void

@@ -8,6 +8,7 @@
  * manager's step back and the audit entry are the API's. */
 #include "pages.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -18,14 +19,17 @@
 #include "kitchen.h"
 #include "server.h"
 
-/* Bounded so a kitchen that never taps "Served" still gets a page. */
-#define KITCHEN_MAX_TICKETS "500"
+/* Each column shows its newest tickets, at most this many, oldest first, and
+ * says how many older ones it leaves out: a kitchen that never taps "Served"
+ * still gets a page, and the newest sale is always on it. */
+#define KITCHEN_MAX_TICKETS "200"
 
 /* One row per ticket: the API's order (without payments) plus what the
  * screen shows without arithmetic in the template: age in seconds at render
  * time (the script counts on from it, so the phone's clock never matters),
  * the elapsed time as m:ss or h:mm:ss, the sale's local time and the
- * timer's level (amber after 10 minutes, red after 20). */
+ * timer's level (amber after 10 minutes, red after 20); and, apart, the
+ * number of tickets of its column. */
 static const char tickets_sql[] =
     "SELECT (api_order(o) - 'payments') || jsonb_build_object("
     "  'age', a.s, "
@@ -33,11 +37,16 @@ static const char tickets_sql[] =
     "    ELSE (a.s / 60)::text END || ':' || lpad((a.s % 60)::text, 2, '0'), "
     "  'at', to_char(o.created_at AT TIME ZONE s.time_zone, 'HH24:MI'), "
     "  'level', CASE WHEN o.kitchen_status = 'ready' THEN 'ok' WHEN a.s >= 1200 THEN 'late' "
-    "    WHEN a.s >= 600 THEN 'warn' ELSE 'ok' END) AS t "
-    "FROM orders o JOIN stores s ON s.id = o.store_id "
+    "    WHEN a.s >= 600 THEN 'warn' ELSE 'ok' END) AS t, x.total "
+    "FROM (SELECT o.tenant_id, o.id, count(*) OVER w AS total, "
+    "        row_number() OVER (w ORDER BY o.created_at DESC, o.number DESC, o.id DESC) AS rn "
+    "      FROM orders o WHERE o.store_id = $1 AND o.kitchen_status <> 'served' AND o.status = 'paid' "
+    "      WINDOW w AS (PARTITION BY o.kitchen_status = 'ready')) x "
+    "JOIN orders o ON o.tenant_id = x.tenant_id AND o.id = x.id "
+    "JOIN stores s ON s.id = o.store_id "
     "CROSS JOIN LATERAL (SELECT greatest(0, floor(extract(epoch FROM now() - o.created_at)))::bigint AS s) a "
-    "WHERE o.store_id = $1 AND o.kitchen_status <> 'served' AND o.status = 'paid' "
-    "ORDER BY o.created_at, o.id LIMIT " KITCHEN_MAX_TICKETS;
+    "WHERE x.rn <= " KITCHEN_MAX_TICKETS " "
+    "ORDER BY o.created_at, o.number, o.id";
 
 /* A cache key for static/kitchen/ (nginx serves /static/ as immutable):
  * the newest modification time of its two files, read per page view (two
@@ -57,11 +66,14 @@ asset_version(struct req *r)
 	return arena_printf(r->a, "%llx", newest);
 }
 
+/* total: the column's tickets, shown or not */
 static json_t *
-column(const char *id, json_t *tickets)
+column(const char *id, json_t *tickets, long long total)
 {
-	return json_pack("{s:s, s:o, s:I}", "id", id, "tickets", tickets,
-	    "count", (json_int_t)json_array_size(tickets));
+	long long shown = (long long)json_array_size(tickets);
+
+	return json_pack("{s:s, s:o, s:I, s:I}", "id", id, "tickets", tickets,
+	    "count", (json_int_t)shown, "more", (json_int_t)(total > shown ? total - shown : 0));
 }
 
 void
@@ -71,6 +83,7 @@ kitchen_page(struct req *r)
 	const char *frag = kv_get(&r->query_params, "fragment");
 	json_t *open = json_array(), *ready = json_array(), *model;
 	PGresult *store, *res;
+	long long n_open = 0, n_ready = 0;
 	int i;
 
 	store = db_exec(r, "SELECT name FROM stores WHERE id = $1", 1, v);
@@ -84,8 +97,10 @@ kitchen_page(struct req *r)
 	for (i = 0; i < PQntuples(res); i++) {
 		json_t *row = db_row_json(res, i), *t = json_object_get(row, "t");
 		const char *st = json_string_value(json_object_get(t, "kitchen_status"));
+		int is_ready = st != NULL && strcmp(st, "ready") == 0;
 
-		json_array_append(st != NULL && strcmp(st, "ready") == 0 ? ready : open, t);
+		json_array_append(is_ready ? ready : open, t);
+		*(is_ready ? &n_ready : &n_open) = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 		json_decref(row);
 	}
 	model = json_pack("{s:s, s:b, s:s, s:{s:I, s:I}, s:[o, o]}",
@@ -93,7 +108,7 @@ kitchen_page(struct req *r)
 	    "fragment", frag != NULL && strcmp(frag, "tickets") == 0,
 	    "asset_v", asset_version(r),
 	    "counts", "open", (json_int_t)json_array_size(open), "ready", (json_int_t)json_array_size(ready),
-	    "columns", column("open", open), column("ready", ready));
+	    "columns", column("open", open, n_open), column("ready", ready, n_ready));
 	page_render(r, 200, "kitchen", model);
 }
 

@@ -189,6 +189,15 @@ function apply(doc) {
     const same = next.length === list.children.length && next.every((n, i) => list.children[i] === n);
     if (!same) list.replaceChildren(...next);
   }
+  for (const col of COLS) {
+    // "N older orders are not shown" (the page lists each column's newest 200)
+    const fresh = doc.querySelector(`[data-more="${col}"]`);
+    const note = $(`[data-more="${col}"]`);
+    if (fresh && note) {
+      note.textContent = fresh.textContent;
+      note.hidden = fresh.hidden;
+    }
+  }
   for (const li of $$('.ticket', board)) seen.add(li.dataset.id);
   counts();
   tick();

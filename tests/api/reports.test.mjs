@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { BASE, VARDIR } from '../lib/stack.mjs';
 import {
-  call, assertError, assertStatus, createUser, login, loginWith2fa, nextTotp, sqlLiteral,
+  call, assertError, assertStatus, createUser, login, loginWith2fa, nextTotp, sqlLiteral, pageLogin, page,
 } from '../lib/tenancy.mjs';
 import {
   uuid, at, create, newShop, buildCatalogue, line, orderBody, postOrder, sql,
@@ -438,37 +438,6 @@ test('GET /api/orders/stats/today from the rollups equals the sum of today\'s pa
 });
 
 // ---------------------------------------------------------------- pages
-// A page session over plain HTTP, 2FA included: the cookie header.
-async function pageLogin(email, password) {
-  const jar = new Map();
-  const keep = (res) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const post = async (url, fields) => {
-    const r = await fetch(BASE + url, {
-      method: 'POST', redirect: 'manual',
-      headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: jar.get('pos_csrf'), ...fields }),
-    });
-    keep(r);
-    return r;
-  };
-  keep(await fetch(`${BASE}/login`, { redirect: 'manual' }));
-  const p = await post('/login', { email, password });
-  assert.equal(p.status, 303);
-  if (!jar.has('pos_csrf')) keep(await fetch(`${BASE}/login/2fa`, { headers: { cookie: cookie() }, redirect: 'manual' }));
-  const { code } = await nextTotp(email);
-  const t = await post('/login/2fa', { code });
-  assert.equal(t.status, 303, `2FA step: ${t.status}`);
-  return cookie();
-}
-
-const page = (cookie, url) => fetch(BASE + url, { headers: { cookie }, redirect: 'manual' });
 
 test('dashboard home: today against the same weekday last week, SVG chart, top products, latest orders; the live fragment', async () => {
   const S = await newShop({ time_zone: 'Asia/Baku' });
