@@ -32,6 +32,7 @@ struct app {
 	json_t *openapi;	/* parsed static/openapi.json */
 	char *openapi_text;	/* the same, serialised once */
 	size_t openapi_len;
+	char static_v[17];	/* a hash of the page assets: ?v= on their URLs */
 };
 
 extern struct app app;

@@ -163,6 +163,33 @@ slurp(const char *path, size_t *len)
 	return p;
 }
 
+/* nginx serves /static/ as immutable for a year: the pages name their
+ * stylesheet and scripts with ?v= a hash of their bytes (FNV-1a, 64 bits),
+ * so a release with other assets reaches browsers at once. */
+static const char *const versioned_assets[] = {
+	"static/css/app.css", "static/js/dashboard.js", "static/img/logo.svg",
+};
+
+static void
+static_version(void)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	size_t i, n, k;
+
+	for (i = 0; i < sizeof(versioned_assets) / sizeof(versioned_assets[0]); i++) {
+		char path[4096], *text;
+
+		snprintf(path, sizeof(path), "%s/%s", app.cfg.root, versioned_assets[i]);
+		text = slurp(path, &n);
+		for (k = 0; text != NULL && k < n; k++) {
+			h ^= (unsigned char)text[k];
+			h *= 1099511628211ULL;
+		}
+		free(text);
+	}
+	snprintf(app.static_v, sizeof(app.static_v), "%016llx", h);
+}
+
 int
 app_load_assets(char *err, size_t errlen)
 {
@@ -197,5 +224,6 @@ app_load_assets(char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read", path);
 		return -1;
 	}
+	static_version();
 	return 0;
 }

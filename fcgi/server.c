@@ -342,8 +342,8 @@ page_render(struct req *r, int status, const char *name, json_t *model)
 	}
 	if (r->nonce == NULL)
 		r->nonce = rand_b64url(r->a, 16);
-	ctx = json_pack("{s:s, s:s, s:s, s:o, s:s}", "lang", r->lang, "nonce", r->nonce,
-	    "path", r->path, "langs", ls, "version", app.cfg.version);
+	ctx = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "lang", r->lang, "nonce", r->nonce,
+	    "path", r->path, "langs", ls, "version", app.cfg.version, "static_v", app.static_v);
 	if (ctx == NULL)
 		die("json_pack");
 	json_object_set_new(ctx, "user", auth_user_json(r));

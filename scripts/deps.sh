@@ -11,12 +11,14 @@ cd "$(dirname "$0")/.."
 # services:  PostgreSQL server, nginx
 # tests:     Chromium for the browser tests, WebKitGTK's WebDriver under Xvfb
 #            for the till in the iPad's engine, wrk for the benchmarks, node/npm
+# demo:      oathtool, the TOTP codes of the demo logins that make run prints
 pkgs=(
 	gcc make pkg-config clang libclang-rt-14-dev
 	libfcgi-dev libpq-dev libjansson-dev libssl-dev libjwt-dev liboath-dev
 	libqrencode-dev libsodium-dev libcmocka-dev
 	postgresql postgresql-contrib nginx
 	chromium webkit2gtk-driver xvfb xauth wrk curl ca-certificates procps
+	oathtool
 )
 
 missing=()
