@@ -167,6 +167,26 @@ test('/docs lists every path of the OpenAPI document', async () => {
   for (const p of Object.keys(spec.paths)) assert.ok(page.text.includes(`>${p}<`), `missing ${p}`);
 });
 
+test('pages name their stylesheet by a hash of its bytes, and that URL is cached as immutable', async () => {
+  const { createHash } = await import('node:crypto');
+  const { readFileSync } = await import('node:fs');
+  const html = (await api('GET', '/')).text;
+  const href = html.match(/<link rel="stylesheet" href="(\/static\/css\/app\.css\?v=([0-9a-f]{16}))">/);
+  assert.ok(href, 'app.css?v=<16 hex digits>');
+  assert.equal((await api('GET', '/docs')).text.includes(href[1]), true, 'the same version on every page');
+  const r = await api('GET', href[1]);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('cache-control') || '', /immutable/);
+  assert.equal(createHash('sha256').update(r.text).digest('hex'),
+    createHash('sha256').update(readFileSync(`${ROOT}/static/css/app.css`, 'utf8')).digest('hex'), 'the file itself');
+  // the version is FNV-1a (64 bits) over the bytes of the versioned assets (fcgi/config.c)
+  let h = 0xcbf29ce484222325n;
+  for (const f of ['static/css/app.css', 'static/js/dashboard.js', 'static/img/logo.svg']) {
+    for (const b of readFileSync(`${ROOT}/${f}`)) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  assert.equal(href[2], h.toString(16).padStart(16, '0'), 'a change of any of them changes the URL');
+});
+
 test('HEAD is answered like GET without a body', async () => {
   const r = await fetch(BASE + '/api/version', { method: 'HEAD' });
   assert.equal(r.status, 200);
