@@ -173,7 +173,7 @@ static const char *const versioned_assets[] = {
 static void
 static_version(void)
 {
-	unsigned long long h = 1469598103934665603ULL;
+	unsigned long long h = 0xcbf29ce484222325ULL;	/* the FNV-1a 64-bit offset basis */
 	size_t i, n, k;
 
 	for (i = 0; i < sizeof(versioned_assets) / sizeof(versioned_assets[0]); i++) {
@@ -183,7 +183,7 @@ static_version(void)
 		text = slurp(path, &n);
 		for (k = 0; text != NULL && k < n; k++) {
 			h ^= (unsigned char)text[k];
-			h *= 1099511628211ULL;
+			h *= 0x100000001b3ULL;		/* and its prime */
 		}
 		free(text);
 	}
