@@ -347,6 +347,18 @@ page_render(struct req *r, int status, const char *name, json_t *model)
 	if (ctx == NULL)
 		die("json_pack");
 	json_object_set_new(ctx, "user", auth_user_json(r));
+	{
+		/* the sidebar shows what the signed-in role may open; signed out,
+		 * the three apps (each asks to sign in) and the documentation */
+		int in = json_is_object(json_object_get(ctx, "user"));
+		unsigned role = in ? r->who.role : 0;
+
+		json_object_set_new(ctx, "nav", json_pack("{s:b, s:b, s:b, s:b}",
+		    "manage", (role & ROLES_MANAGER_UP) != 0,
+		    "till", !in || (role & (ROLES_MANAGER_UP | ROLE_CASHIER)) != 0,
+		    "kitchen", !in || (role & ROLES_COOK_UP) != 0,
+		    "platform", (role & ROLE_SUPERADMIN) != 0));
+	}
 	json_object_set_new(ctx, "csrf", json_string(auth_csrf_token(r)));
 	json_object_set_new(model, "ctx", ctx);
 	r->resp.status = status;

@@ -439,6 +439,30 @@ test('GET /api/orders/stats/today from the rollups equals the sum of today\'s pa
 
 // ---------------------------------------------------------------- pages
 
+test('the sidebar shows what the role may open: all of it to a manager+, the kitchen to a cook, the apps to a visitor', async () => {
+  const links = (html) => new Set([...html.matchAll(/<a class="nav-link" href="([^"]+)"/g)].map((m) => m[1]));
+  const titles = (html) => [...html.matchAll(/<p class="nav-title" id="nav-title-(\w+)"/g)].map((m) => m[1]);
+  const ownerCookie = await pageLogin(A.email, A.password);
+  const owner = links(await (await page(ownerCookie, '/dashboard')).text());
+  for (const href of ['/dashboard', '/pos/', '/kitchen', '/dashboard/orders', '/dashboard/products', '/dashboard/recipes',
+    '/dashboard/stock', '/dashboard/reports', '/dashboard/settings', '/dashboard/devices', '/dashboard/users', '/docs']) {
+    assert.ok(owner.has(href), `the owner's sidebar links ${href}`);
+  }
+  const ownerHtml = await (await page(ownerCookie, '/dashboard/settings')).text();
+  assert.deepEqual(titles(ownerHtml), ['operations', 'catalogue', 'reports', 'settings'], 'the four sections of the seed');
+
+  // a cook who opens the dashboard: 403, and a sidebar of what a cook may open
+  const cook = await createUser(A.token, { role: 'cook' });
+  const denied = await page(await pageLogin(cook.email, cook.password), '/dashboard');
+  assert.equal(denied.status, 403);
+  const cookHtml = await denied.text();
+  assert.deepEqual([...links(cookHtml)].sort(), ['/docs', '/kitchen'], 'a cook: the kitchen and the documentation');
+  assert.deepEqual(titles(cookHtml), ['operations', 'settings']);
+
+  const visitor = await (await fetch(`${BASE}/`)).text();
+  assert.deepEqual([...links(visitor)].sort(), ['/dashboard', '/docs', '/kitchen', '/pos/'], 'signed out: the three apps and the documentation');
+});
+
 test('dashboard home: today against the same weekday last week, SVG chart, top products, latest orders; the live fragment', async () => {
   const S = await newShop({ time_zone: 'Asia/Baku' });
   S.cat = await buildCatalogue(S.token);
@@ -461,7 +485,7 @@ test('dashboard home: today against the same weekday last week, SVG chart, top p
   assert.equal((svg.match(/<text /g) || []).length, 25, 'hour labels and the scale');
   assert.match(html, /id="top-table"[\s\S]*Latte/);
   assert.match(html, /id="latest-table"[\s\S]*#1</);
-  assert.match(html, /<script src="\/static\/js\/dashboard\.js" nonce="[^"]+" defer><\/script>/);
+  assert.match(html, /<script src="\/static\/js\/dashboard\.js\?v=[0-9a-f]{16}" nonce="[^"]+" defer><\/script>/);
   assert.doesNotMatch(html, /style=/, 'no inline styles (CSP)');
   assert.match(html, /id="tills-count"/, 'the store, tills and staff stay');
   assert.match(html, /data-dir="up">▲ \+50 %</, 'revenue +50 % against last week');
