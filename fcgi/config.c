@@ -168,10 +168,11 @@ slurp(const char *path, size_t *len)
  * so a release with other assets reaches browsers at once. */
 static const char *const versioned_assets[] = {
 	"static/css/app.css", "static/js/dashboard.js", "static/img/logo.svg",
+	"static/img/icon.svg", "static/favicon.ico",
 };
 
-static void
-static_version(void)
+static int
+static_version(char *err, size_t errlen)
 {
 	unsigned long long h = 0xcbf29ce484222325ULL;	/* the FNV-1a 64-bit offset basis */
 	size_t i, n, k;
@@ -180,14 +181,18 @@ static_version(void)
 		char path[4096], *text;
 
 		snprintf(path, sizeof(path), "%s/%s", app.cfg.root, versioned_assets[i]);
-		text = slurp(path, &n);
-		for (k = 0; text != NULL && k < n; k++) {
+		if ((text = slurp(path, &n)) == NULL) {
+			snprintf(err, errlen, "%s: cannot read", path);
+			return -1;
+		}
+		for (k = 0; k < n; k++) {
 			h ^= (unsigned char)text[k];
 			h *= 0x100000001b3ULL;		/* and its prime */
 		}
 		free(text);
 	}
 	snprintf(app.static_v, sizeof(app.static_v), "%016llx", h);
+	return 0;
 }
 
 int
@@ -224,6 +229,5 @@ app_load_assets(char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read", path);
 		return -1;
 	}
-	static_version();
-	return 0;
+	return static_version(err, errlen);
 }

@@ -25,15 +25,58 @@ step_of(const char *s)
 
 /* Open tickets of the caller's store, oldest first: not yet served, and
  * paid (a cancelled order leaves the kitchen).  Paged like every list
- * (?limit=, ?cursor=). */
+ * (?limit=, ?cursor=); the cursor is the last ticket's id and the next page
+ * starts after its (created_at, number, id), so a ticket served between two
+ * pages never shifts one out of sight. */
 void
 kitchen_api_orders(struct req *r)
 {
-	const char *v[1] = { r->who.store_id };
+	const char *cursor = kv_get(&r->query_params, "cursor"), *v[3];
+	struct list_page pg;
+	PGresult *res;
+	json_t *items;
+	int i, n;
 
-	list_reply_sql(r, "SELECT api_order(o) - 'payments' FROM orders o "
-	    "WHERE o.store_id = $3 AND o.kitchen_status <> 'served' AND o.status = 'paid' "
-	    "ORDER BY o.created_at, o.number, o.id LIMIT $1::int + 1 OFFSET $2::int", 1, v);
+	if (list_parse_limit(r, &pg) < 0)
+		return;
+	if (cursor != NULL && *cursor == '\0')
+		cursor = NULL;
+	if (cursor != NULL && !http_is_uuid(cursor)) {
+		resp_error(r, 400, "validation_failed", "cursor");
+		return;
+	}
+	v[0] = pg.limit_s;
+	v[1] = r->who.store_id;
+	v[2] = cursor;
+	if (cursor != NULL) {
+		/* a cursor names a ticket of this store (served since is fine) */
+		const char *cv[2] = { cursor, r->who.store_id };
+
+		res = db_exec(r, "SELECT FROM orders WHERE id = $1::uuid AND store_id = $2::uuid", 2, cv);
+		if (res == NULL) {
+			db_fail(r);
+			return;
+		}
+		if (PQntuples(res) != 1) {
+			resp_error(r, 400, "validation_failed", "cursor");
+			return;
+		}
+	}
+	res = db_exec(r, "SELECT api_order(o) - 'payments', o.id FROM orders o "
+	    "WHERE o.store_id = $2::uuid AND o.kitchen_status <> 'served' AND o.status = 'paid' "
+	    "AND ($3::uuid IS NULL OR (o.created_at, o.number, o.id) > "
+	    "  (SELECT c.created_at, c.number, c.id FROM orders c WHERE c.id = $3::uuid AND c.store_id = $2::uuid)) "
+	    "ORDER BY o.created_at, o.number, o.id LIMIT $1::int + 1", 3, v);
+	if (res == NULL) {
+		db_fail(r);
+		return;
+	}
+	items = json_array();
+	n = PQntuples(res);
+	for (i = 0; i < n && i < pg.limit; i++)
+		json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
+	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	    n > pg.limit ? json_string(PQgetvalue(res, pg.limit - 1, 1)) : json_null()));
 }
 
 void

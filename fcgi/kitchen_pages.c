@@ -19,17 +19,19 @@
 #include "kitchen.h"
 #include "server.h"
 
-/* Each column shows its newest tickets, at most this many, oldest first, and
- * says how many older ones it leaves out: a kitchen that never taps "Served"
- * still gets a page, and the newest sale is always on it. */
+/* Each column shows its newest tickets of the last 12 hours, at most this
+ * many, oldest first, and says how many others it leaves out: a kitchen that
+ * never taps "Served" still gets a page, the newest sale is always on it, and
+ * yesterday's forgotten tickets do not bury today's. */
 #define KITCHEN_MAX_TICKETS "200"
+#define KITCHEN_HOURS "12"
 
 /* One row per ticket: the API's order (without payments) plus what the
  * screen shows without arithmetic in the template: age in seconds at render
  * time (the script counts on from it, so the phone's clock never matters),
  * the elapsed time as m:ss or h:mm:ss, the sale's local time and the
  * timer's level (amber after 10 minutes, red after 20); and, apart, the
- * number of tickets of its column. */
+ * number of tickets of its column in the window. */
 static const char tickets_sql[] =
     "SELECT (api_order(o) - 'payments') || jsonb_build_object("
     "  'age', a.s, "
@@ -41,12 +43,19 @@ static const char tickets_sql[] =
     "FROM (SELECT o.tenant_id, o.id, count(*) OVER w AS total, "
     "        row_number() OVER (w ORDER BY o.created_at DESC, o.number DESC, o.id DESC) AS rn "
     "      FROM orders o WHERE o.store_id = $1 AND o.kitchen_status <> 'served' AND o.status = 'paid' "
+    "      AND o.created_at > now() - interval '" KITCHEN_HOURS " hours' "
     "      WINDOW w AS (PARTITION BY o.kitchen_status = 'ready')) x "
     "JOIN orders o ON o.tenant_id = x.tenant_id AND o.id = x.id "
     "JOIN stores s ON s.id = o.store_id "
     "CROSS JOIN LATERAL (SELECT greatest(0, floor(extract(epoch FROM now() - o.created_at)))::bigint AS s) a "
     "WHERE x.rn <= " KITCHEN_MAX_TICKETS " "
     "ORDER BY o.created_at, o.number, o.id";
+
+/* The open tickets older than the window, per column. */
+static const char older_sql[] =
+    "SELECT count(*) FILTER (WHERE kitchen_status <> 'ready'), count(*) FILTER (WHERE kitchen_status = 'ready') "
+    "FROM orders WHERE store_id = $1 AND kitchen_status <> 'served' AND status = 'paid' "
+    "AND created_at <= now() - interval '" KITCHEN_HOURS " hours'";
 
 /* A cache key for static/kitchen/ (nginx serves /static/ as immutable):
  * the newest modification time of its two files, read per page view (two
@@ -66,7 +75,7 @@ asset_version(struct req *r)
 	return arena_printf(r->a, "%llx", newest);
 }
 
-/* total: the column's tickets, shown or not */
+/* total: the column's open tickets, shown or not */
 static json_t *
 column(const char *id, json_t *tickets, long long total)
 {
@@ -82,12 +91,13 @@ kitchen_page(struct req *r)
 	const char *v[1] = { r->who.store_id };
 	const char *frag = kv_get(&r->query_params, "fragment");
 	json_t *open = json_array(), *ready = json_array(), *model;
-	PGresult *store, *res;
+	PGresult *store, *older, *res;
 	long long n_open = 0, n_ready = 0;
 	int i;
 
 	store = db_exec(r, "SELECT name FROM stores WHERE id = $1", 1, v);
-	res = store ? db_exec(r, tickets_sql, 1, v) : NULL;
+	older = store ? db_exec(r, older_sql, 1, v) : NULL;
+	res = older ? db_exec(r, tickets_sql, 1, v) : NULL;
 	if (res == NULL) {
 		json_decref(open);
 		json_decref(ready);
@@ -108,7 +118,8 @@ kitchen_page(struct req *r)
 	    "fragment", frag != NULL && strcmp(frag, "tickets") == 0,
 	    "asset_v", asset_version(r),
 	    "counts", "open", (json_int_t)json_array_size(open), "ready", (json_int_t)json_array_size(ready),
-	    "columns", column("open", open, n_open), column("ready", ready, n_ready));
+	    "columns", column("open", open, n_open + strtoll(PQgetvalue(older, 0, 0), NULL, 10)),
+	    column("ready", ready, n_ready + strtoll(PQgetvalue(older, 0, 1), NULL, 10)));
 	page_render(r, 200, "kitchen", model);
 }
 

@@ -12,8 +12,28 @@
 int
 list_parse(struct req *r, struct list_page *pg)
 {
-	const char *l = kv_get(&r->query_params, "limit");
 	const char *c = kv_get(&r->query_params, "cursor");
+
+	if (list_parse_limit(r, pg) < 0)
+		return -1;
+	pg->cursor = NULL;
+	pg->offset_s = "0";
+	if (c != NULL && *c != '\0') {
+		/* every cursor we hand out is a number: an offset or a row id */
+		if (strspn(c, "0123456789") != strlen(c) || strlen(c) > 18) {
+			resp_error(r, 400, "validation_failed", "cursor");
+			return -1;
+		}
+		pg->cursor = c;
+		pg->offset_s = c;
+	}
+	return 0;
+}
+
+int
+list_parse_limit(struct req *r, struct list_page *pg)
+{
+	const char *l = kv_get(&r->query_params, "limit");
 
 	pg->limit = 50;
 	if (l != NULL) {
@@ -29,15 +49,6 @@ list_parse(struct req *r, struct list_page *pg)
 	pg->limit_s = arena_printf(r->a, "%d", pg->limit);
 	pg->cursor = NULL;
 	pg->offset_s = "0";
-	if (c != NULL && *c != '\0') {
-		/* every cursor we hand out is a number: an offset or a row id */
-		if (strspn(c, "0123456789") != strlen(c) || strlen(c) > 18) {
-			resp_error(r, 400, "validation_failed", "cursor");
-			return -1;
-		}
-		pg->cursor = c;
-		pg->offset_s = c;
-	}
 	return 0;
 }
 

@@ -20,6 +20,8 @@ struct list_page {
 
 /* 0, or -1 with a 400 validation_failed reply (field limit or cursor). */
 int list_parse(struct req *r, struct list_page *pg);
+/* ?limit= only, for lists with a cursor of their own kind (cursor NULL). */
+int list_parse_limit(struct req *r, struct list_page *pg);
 /* Reply with the rows (at most pg->limit); next_cursor from key_col of the
  * last row shown when another row followed, or, with key_col NULL, the
  * offset of the next page (for lists in a display order rather than by key).

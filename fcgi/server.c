@@ -353,8 +353,9 @@ page_render(struct req *r, int status, const char *name, json_t *model)
 		int in = json_is_object(json_object_get(ctx, "user"));
 		unsigned role = in ? r->who.role : 0;
 
-		json_object_set_new(ctx, "nav", json_pack("{s:b, s:b, s:b, s:b}",
+		json_object_set_new(ctx, "nav", json_pack("{s:b, s:b, s:b, s:b, s:b}",
 		    "manage", (role & ROLES_MANAGER_UP) != 0,
+		    "admin", (role & ROLES_OWNER_ADMIN) != 0,
 		    "till", !in || (role & (ROLES_MANAGER_UP | ROLE_CASHIER)) != 0,
 		    "kitchen", !in || (role & ROLES_COOK_UP) != 0,
 		    "platform", (role & ROLE_SUPERADMIN) != 0));

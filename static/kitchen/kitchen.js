@@ -170,6 +170,10 @@ async function fetchTickets() {
 function apply(doc) {
   const now = Date.now();
   const arrived = [];
+  // the newest sale on screen so far: a ticket never seen before but older
+  // than it (one the page had left out, coming back into view) is no news
+  let newest = -Infinity;
+  for (const li of $$('.ticket', board)) newest = Math.max(newest, Number(li.dataset.born));
   for (const col of COLS) {
     const list = $(`#list-${col}`);
     const fresh = [...doc.getElementById(`list-${col}`).children];
@@ -183,14 +187,14 @@ function apply(doc) {
         return old;
       }
       if (busy.has(id)) li.classList.add('is-busy');
-      if (!seen.has(id)) arrived.push(li);
+      if (!seen.has(id) && (seen.size === 0 || Number(li.dataset.born) > newest - 2000)) arrived.push(li);
       return li;
     });
     const same = next.length === list.children.length && next.every((n, i) => list.children[i] === n);
     if (!same) list.replaceChildren(...next);
   }
   for (const col of COLS) {
-    // "N older orders are not shown" (the page lists each column's newest 200)
+    // "older orders not shown" (the page lists each column's newest 200 of 12 h)
     const fresh = doc.querySelector(`[data-more="${col}"]`);
     const note = $(`[data-more="${col}"]`);
     if (fresh && note) {
@@ -272,6 +276,8 @@ function move(id, status) {
     setLevel(li, (Date.now() - Number(li.dataset.born)) / 1000);
   }
   counts();
+  // the page leaves some tickets out: one may now come into view
+  if ($$('[data-more]').some((n) => !n.hidden)) reload();
   return true;
 }
 

@@ -39,6 +39,8 @@ test('GET /api/kitchen/orders: open tickets oldest first, paged by limit and cur
   assertStatus(first, 200);
   assert.deepEqual(first.json.items.map((x) => x.id), [o[0].id, o[2].id], 'the oldest two open tickets');
   assert.equal(typeof first.json.next_cursor, 'string');
+  // a ticket of the first page served meanwhile shifts nothing out of sight
+  assertStatus(await call(cook.token, 'POST', `/api/kitchen/orders/${o[0].id}/status`, { status: 'served' }), 200, 'served meanwhile');
   const rest = await call(cook.token, 'GET', `/api/kitchen/orders?limit=2&cursor=${encodeURIComponent(first.json.next_cursor)}`);
   assertStatus(rest, 200);
   assert.deepEqual(rest.json.items.map((x) => x.id), [o[4].id]);
@@ -49,12 +51,13 @@ test('GET /api/kitchen/orders: open tickets oldest first, paged by limit and cur
   assert.equal(t.payments, undefined, 'the kitchen sees no payments');
 
   const all = await call(cook.token, 'GET', '/api/kitchen/orders');
-  assert.deepEqual(all.json.items.map((x) => x.id), [o[0].id, o[2].id, o[4].id], 'default limit: all three');
+  assert.deepEqual(all.json.items.map((x) => x.id), [o[2].id, o[4].id], 'default limit: all that are open');
   assert.equal(all.json.next_cursor, null);
   for (const q of ['limit=0', 'limit=501', 'limit=x']) {
     assertError(await call(cook.token, 'GET', `/api/kitchen/orders?${q}`), 400, 'validation_failed', 'limit');
   }
   assertError(await call(cook.token, 'GET', '/api/kitchen/orders?cursor=-1'), 400, 'validation_failed', 'cursor');
+  assertError(await call(cook.token, 'GET', '/api/kitchen/orders?cursor=00000000-0000-4000-8000-000000000000'), 400, 'validation_failed', 'cursor');
 });
 
 test('kitchen status: a cook moves forward only, a manager may step back, other values are 400', async () => {
@@ -77,10 +80,12 @@ test('kitchen status: a cook moves forward only, a manager may step back, other 
   assertError(await call(cook.token, 'POST', '/api/kitchen/orders/00000000-0000-4000-8000-000000000000/status', { status: 'ready' }), 404, 'not_found');
 });
 
-test('the kitchen page lists each column\'s newest 200 tickets, oldest first, and says how many older ones it leaves out', async () => {
+test('the kitchen page lists each column\'s newest 200 tickets of the last 12 hours, oldest first, and says how many it leaves out', async () => {
   const shop = await newShop();
   const cat = await buildCatalogue(shop.token);
   const cook = await cookOf(shop);
+  // a ticket nobody served since yesterday
+  const [stale] = await sell(shop, cat, 1, { from: -13 * 3600e3 });
   const o = await sell(shop, cat, 203);
   const newest = o[o.length - 1];
   assertStatus(await call(cook.token, 'POST', `/api/kitchen/orders/${o[0].id}/status`, { status: 'ready' }), 200);
@@ -95,7 +100,8 @@ test('the kitchen page lists each column\'s newest 200 tickets, oldest first, an
   assert.equal(open.length, 200, 'the open column is bounded');
   assert.deepEqual(open, o.slice(3).map((x) => x.id), 'the newest 200 of the 202 open, oldest first');
   assert.ok(open.includes(newest.id), 'the newest sale is on the page');
-  assert.match(col('open'), /<p class="k-more" data-more="open">[^<]*\b2\b/, 'two older tickets left out, and said so');
+  assert.ok(!open.includes(stale.id), 'yesterday\'s ticket is left out');
+  assert.match(col('open'), /<p class="k-more" data-more="open">[^<]*\b3\b/, 'three older tickets left out (two beyond 200, one beyond 12 h), and said so');
   assert.deepEqual(ids(col('ready')), [o[0].id], 'the ready column has its own room');
   assert.match(col('ready'), /<p class="k-more" data-more="ready" hidden>/);
 });

@@ -448,6 +448,10 @@ test('the sidebar shows what the role may open: all of it to a manager+, the kit
     '/dashboard/stock', '/dashboard/reports', '/dashboard/settings', '/dashboard/devices', '/dashboard/users', '/docs']) {
     assert.ok(owner.has(href), `the owner's sidebar links ${href}`);
   }
+  for (const href of owner) {
+    if (href === '/pos/') continue;	// nginx's, not a page of the workers
+    assert.equal((await page(ownerCookie, href)).status, 200, `the owner opens ${href}`);
+  }
   const ownerHtml = await (await page(ownerCookie, '/dashboard/settings')).text();
   assert.deepEqual(titles(ownerHtml), ['operations', 'catalogue', 'reports', 'settings'], 'the four sections of the seed');
 
