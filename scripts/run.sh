@@ -37,7 +37,7 @@ cat <<MSG
     Onboarding  $base/onboarding
     Platform    $base/platform   (superadmin: set POS_SUPERADMIN_EMAIL/_PASSWORD)
     API docs    $base/docs
-    Health      $base/healthz
+    Health      $base/healthz  (order pool: $base/healthz/orders)
 
 MSG
 [ -f "$VARDIR/demo-logins.txt" ] && cat "$VARDIR/demo-logins.txt"
