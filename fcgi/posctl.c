@@ -1,9 +1,12 @@
 /* posctl: the command-line tool.  Shares the workers' modules and config
  * (POS_* environment, POS_CONFIG file).  It acts as the platform operator:
  * its requests run with the superadmin's rights. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "arena.h"
@@ -277,7 +280,17 @@ cmd_seed_demo(void)
 	    db_commit(r) < 0)
 		return fail(r, "demo users");
 	snprintf(path, sizeof(path), "%s/demo-logins.txt", app.cfg.vardir);
-	f = fopen(path, "w");
+	/* the shared password, the TOTP secrets and the till's key: the
+	 * owner of the data folder only, like the key files */
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (fd >= 0 && f == NULL)
+			close(fd);
+		if (fd >= 0)
+			(void)fchmod(fd, 0600);	/* an older file kept its mode */
+	}
 	if (f == NULL) {
 		perror(path);
 		return 1;
