@@ -25,7 +25,8 @@ step_of(const char *s)
 
 /* Open tickets of the caller's store, oldest first: not yet served, and
  * paid (a cancelled order leaves the kitchen).  Paged like every list
- * (?limit=, ?cursor=); the cursor is the last ticket's id and the next page
+ * (?limit=, ?cursor=), 500 a page unless asked for fewer; the cursor is the
+ * last ticket's id and the next page
  * starts after its (created_at, number, id), so a ticket served between two
  * pages never shifts one out of sight. */
 void
@@ -39,6 +40,12 @@ kitchen_api_orders(struct req *r)
 
 	if (list_parse_limit(r, &pg) < 0)
 		return;
+	if (kv_get(&r->query_params, "limit") == NULL) {
+		/* a kitchen's client wants every open ticket in one answer: the
+		 * largest page unless it asks for less */
+		pg.limit = 500;
+		pg.limit_s = "500";
+	}
 	if (cursor != NULL && *cursor == '\0')
 		cursor = NULL;
 	if (cursor != NULL && !http_is_uuid(cursor)) {

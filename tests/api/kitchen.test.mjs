@@ -60,6 +60,21 @@ test('GET /api/kitchen/orders: open tickets oldest first, paged by limit and cur
   assertError(await call(cook.token, 'GET', '/api/kitchen/orders?cursor=00000000-0000-4000-8000-000000000000'), 400, 'validation_failed', 'cursor');
 });
 
+test('GET /api/kitchen/orders answers every open ticket of a busy kitchen at once, 500 a page unless asked for fewer', async () => {
+  const shop = await newShop();
+  const cat = await buildCatalogue(shop.token);
+  const cook = await cookOf(shop);
+  const o = await sell(shop, cat, 60);
+  const all = await call(cook.token, 'GET', '/api/kitchen/orders');
+  assertStatus(all, 200);
+  assert.equal(all.json.items.length, 60, 'more than the usual 50');
+  assert.equal(all.json.items[59].id, o[59].id, 'the newest last');
+  assert.equal(all.json.next_cursor, null);
+  const some = await call(cook.token, 'GET', '/api/kitchen/orders?limit=50');
+  assert.equal(some.json.items.length, 50);
+  assert.equal(some.json.next_cursor, o[49].id);
+});
+
 test('kitchen status: a cook moves forward only, a manager may step back, other values are 400', async () => {
   const shop = await newShop();
   const cat = await buildCatalogue(shop.token);
