@@ -96,6 +96,26 @@ pages_page_no(struct req *r)
 	return n > 0 ? n : 1;
 }
 
+json_t *
+pages_pager(struct req *r, const char *base, int page, long long last, int has_next)
+{
+	json_t *links = json_array();
+	long long i, shown = 0;
+
+	for (i = 1; i <= last; i++) {
+		if (i != 1 && i != last && (i < page - 2 || i > page + 2))
+			continue;
+		if (shown != 0 && i > shown + 1)
+			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
+		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
+		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
+		shown = i;
+	}
+	return json_pack("{s:b, s:i, s:s?, s:s?, s:o}", "show", last > 1 || page > 1, "page", page,
+	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
+	    "next", has_next ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL, "links", links);
+}
+
 void
 pages_fail(struct req *r)
 {

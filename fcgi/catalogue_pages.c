@@ -259,31 +259,22 @@ clamp_page(int page, const PGresult *cnt)
 	return page > last ? (int)last : page;
 }
 
-/* model.pager of a list of total rows at page (base ends in "?" or "&"). */
+/* model.pager of a list of total rows at page (base ends in "?" or "&"):
+ * pages_pager's, plus the number of pages and rows and the rows shown. */
 static json_t *
 pager(struct req *r, const char *base, int page, long long total)
 {
-	long long pages = total > 0 ? (total + PER_PAGE - 1) / PER_PAGE : 1, i, last = 0;
+	long long pages = total > 0 ? (total + PER_PAGE - 1) / PER_PAGE : 1;
 	long long from = (long long)(page - 1) * PER_PAGE + 1, to = from + PER_PAGE - 1;
-	json_t *links = json_array();
+	json_t *p = pages_pager(r, base, page, pages, page < pages);
 
-	for (i = 1; i <= pages; i++) {
-		if (i != 1 && i != pages && (i < page - 2 || i > page + 2))
-			continue;
-		if (last != 0 && i > last + 1)
-			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
-		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
-		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
-		last = i;
-	}
 	if (to > total)
 		to = total;
-	return json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:s?, s:s?, s:o}", "show", pages > 1 || page > 1,
-	    "page", page, "pages", (json_int_t)pages, "total", (json_int_t)total,
-	    "from", (json_int_t)(from <= total ? from : 0), "to", (json_int_t)(from <= total ? to : 0),
-	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
-	    "next", page < pages ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL,
-	    "links", links);
+	json_object_set_new(p, "pages", json_integer(pages));
+	json_object_set_new(p, "total", json_integer(total));
+	json_object_set_new(p, "from", json_integer(from <= total ? from : 0));
+	json_object_set_new(p, "to", json_integer(from <= total ? to : 0));
+	return p;
 }
 
 /* Column 0 of every row, a jsonb object, parsed. */

@@ -42,29 +42,6 @@ fetch_page(struct req *r, int page)
 	    FROM_SQL "ORDER BY d.created_at, d.name, d.id LIMIT $1::int + 1 OFFSET $2::int", 2, v);
 }
 
-/* model.pager for dashboard/catalogue_pager: page links up to the next
- * page when there is one (the total is not counted). */
-static json_t *
-pager(struct req *r, int page, int more)
-{
-	const char *base = "/dashboard/devices?";
-	long long last = more ? (long long)page + 1 : page, i, shown = 0;
-	json_t *links = json_array();
-
-	for (i = 1; i <= last; i++) {
-		if (i != 1 && i != last && (i < page - 2 || i > page + 2))
-			continue;
-		if (shown != 0 && i > shown + 1)
-			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
-		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
-		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
-		shown = i;
-	}
-	return json_pack("{s:b, s:i, s:s?, s:s?, s:o}", "show", more || page > 1, "page", page,
-	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
-	    "next", more ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL, "links", links);
-}
-
 /* Render the page; extra (stolen, may be NULL) adds new_device, limit,
  * conflict, form or errors. */
 static void
@@ -102,7 +79,7 @@ render(struct req *r, int status, json_t *extra)
 	active = strtoll(PQgetvalue(counts, 0, 1), NULL, 10);
 	more = PQntuples(list) > PER_PAGE;
 	model = json_pack("{s:o, s:i, s:o, s:I, s:I, s:b, s:{}, s:{}}", "devices", db_rows_json(list),
-	    "page", page, "pager", pager(r, page, more),
+	    "page", page, "pager", pages_pager(r, "/dashboard/devices?", page, more ? (long long)page + 1 : page, more),
 	    "active", (json_int_t)active, "max", (json_int_t)max, "at_limit", active >= max,
 	    "form", "errors");
 	if (more)

@@ -120,5 +120,10 @@ int pages_page_parse(const char *s);
 /* The page asked for: ?page= of a GET, the form's page field of a POST;
  * 1 when absent or not a page number. */
 int pages_page_no(struct req *r);
+/* model.pager for dashboard/catalogue_pager: {show, page, prev, next,
+ * links: [{n, href, current} | {gap}]} for pages 1..last (the first, the
+ * last and two either side of page), hrefs as base ("…?" or "…&") plus
+ * page=N; next only when has_next. */
+json_t *pages_pager(struct req *r, const char *base, int page, long long last, int has_next);
 
 #endif

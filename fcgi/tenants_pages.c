@@ -141,29 +141,6 @@ fetch_tenants(struct req *r, int page)
 	    "FROM platform_tenants() ORDER BY created_at DESC, id LIMIT $1::int + 1 OFFSET $2::int", 2, v);
 }
 
-/* model.pager for dashboard/catalogue_pager: page links up to the next
- * page when there is one (the total is not counted). */
-static json_t *
-pager(struct req *r, int page, int more)
-{
-	const char *base = "/platform?";
-	long long last = more ? (long long)page + 1 : page, i, shown = 0;
-	json_t *links = json_array();
-
-	for (i = 1; i <= last; i++) {
-		if (i != 1 && i != last && (i < page - 2 || i > page + 2))
-			continue;
-		if (shown != 0 && i > shown + 1)
-			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
-		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
-		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
-		shown = i;
-	}
-	return json_pack("{s:b, s:i, s:s?, s:s?, s:o}", "show", more || page > 1, "page", page,
-	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
-	    "next", more ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL, "links", links);
-}
-
 /* The page itself; extra holds what the action that led here adds
  * (licence_code, errors, row_error) and is stolen. */
 static void
@@ -198,7 +175,7 @@ render_platform(struct req *r, int status, json_t *extra)
 	}
 	more = PQntuples(tenants) > PER_PAGE;
 	model = json_pack("{s:o, s:i, s:o, s:o}", "tenants", db_rows_json(tenants), "page", page,
-	    "pager", pager(r, page, more), "audit", db_rows_json(log));
+	    "pager", pages_pager(r, "/platform?", page, more ? (long long)page + 1 : page, more), "audit", db_rows_json(log));
 	if (more)
 		json_array_remove(json_object_get(model, "tenants"), PER_PAGE);
 	if (extra != NULL) {

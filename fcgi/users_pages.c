@@ -61,29 +61,6 @@ fetch_page(struct req *r, int page)
 	return db_exec(r, LIST_SQL, 2, v);
 }
 
-/* model.pager for dashboard/catalogue_pager: page links up to the next
- * page when there is one (the total is not counted). */
-static json_t *
-pager(struct req *r, int page, int more)
-{
-	const char *base = "/dashboard/users?";
-	long long last = more ? (long long)page + 1 : page, i, shown = 0;
-	json_t *links = json_array();
-
-	for (i = 1; i <= last; i++) {
-		if (i != 1 && i != last && (i < page - 2 || i > page + 2))
-			continue;
-		if (shown != 0 && i > shown + 1)
-			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
-		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)i,
-		    "href", arena_printf(r->a, "%spage=%lld", base, i), "current", i == page));
-		shown = i;
-	}
-	return json_pack("{s:b, s:i, s:s?, s:s?, s:o}", "show", more || page > 1, "page", page,
-	    "prev", page > 1 ? arena_printf(r->a, "%spage=%d", base, page - 1) : NULL,
-	    "next", more ? arena_printf(r->a, "%spage=%d", base, page + 1) : NULL, "links", links);
-}
-
 /* Render the page; extra (stolen, may be NULL) adds form, errors,
  * row_error or denied. */
 static void
@@ -114,7 +91,7 @@ render(struct req *r, int status, json_t *extra)
 	}
 	more = PQntuples(res) > PER_PAGE;
 	model = json_pack("{s:o, s:i, s:o, s:b, s:s, s:{}, s:{s:s, s:s}}", "users", db_rows_json(res),
-	    "page", page, "pager", pager(r, page, more),
+	    "page", page, "pager", pages_pager(r, "/dashboard/users?", page, more ? (long long)page + 1 : page, more),
 	    "can_owner", r->who.role == ROLE_OWNER, "me", r->who.user_id ? r->who.user_id : "",
 	    "errors", "form", "role", "cashier", "language", r->lang);
 	if (more)
