@@ -35,17 +35,11 @@ kitchen_api_orders(struct req *r)
 	const char *cursor = kv_get(&r->query_params, "cursor"), *v[3];
 	struct list_page pg;
 	PGresult *res;
-	json_t *items;
-	int i, n;
 
-	if (list_parse_limit(r, &pg) < 0)
+	/* a kitchen's client wants every open ticket in one answer: the
+	 * largest page unless it asks for less */
+	if (list_parse_limit(r, &pg, 500) < 0)
 		return;
-	if (kv_get(&r->query_params, "limit") == NULL) {
-		/* a kitchen's client wants every open ticket in one answer: the
-		 * largest page unless it asks for less */
-		pg.limit = 500;
-		pg.limit_s = "500";
-	}
 	if (cursor != NULL && *cursor == '\0')
 		cursor = NULL;
 	if (cursor != NULL && !http_is_uuid(cursor)) {
@@ -78,12 +72,7 @@ kitchen_api_orders(struct req *r)
 		db_fail(r);
 		return;
 	}
-	items = json_array();
-	n = PQntuples(res);
-	for (i = 0; i < n && i < pg.limit; i++)
-		json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
-	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    n > pg.limit ? json_string(PQgetvalue(res, pg.limit - 1, 1)) : json_null()));
+	list_reply_objects(r, &pg, res, 1);
 }
 
 void

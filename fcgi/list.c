@@ -14,7 +14,7 @@ list_parse(struct req *r, struct list_page *pg)
 {
 	const char *c = kv_get(&r->query_params, "cursor");
 
-	if (list_parse_limit(r, pg) < 0)
+	if (list_parse_limit(r, pg, 50) < 0)
 		return -1;
 	pg->cursor = NULL;
 	pg->offset_s = "0";
@@ -31,11 +31,11 @@ list_parse(struct req *r, struct list_page *pg)
 }
 
 int
-list_parse_limit(struct req *r, struct list_page *pg)
+list_parse_limit(struct req *r, struct list_page *pg, int def)
 {
 	const char *l = kv_get(&r->query_params, "limit");
 
-	pg->limit = 50;
+	pg->limit = def;
 	if (l != NULL) {
 		char *end;
 		long v = strtol(l, &end, 10);
@@ -89,8 +89,7 @@ list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *ex
 	const char *v[8];
 	struct list_page pg;
 	PGresult *res;
-	json_t *items;
-	int i, n;
+	int i;
 
 	if (list_parse(r, &pg) < 0)
 		return;
@@ -105,11 +104,19 @@ list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *ex
 		db_fail(r);
 		return;
 	}
-	items = json_array();
-	n = PQntuples(res);
-	for (i = 0; i < n && i < pg.limit; i++)
+	list_reply_objects(r, &pg, res, -1);
+}
+
+void
+list_reply_objects(struct req *r, const struct list_page *pg, const PGresult *res, int key_col)
+{
+	json_t *items = json_array(), *next = json_null();
+	int i, n = PQntuples(res);
+
+	for (i = 0; i < n && i < pg->limit; i++)
 		json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
-	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", n > pg.limit
-	    ? json_string(arena_printf(r->a, "%lld", strtoll(pg.offset_s, NULL, 10) + pg.limit))
-	    : json_null()));
+	if (n > pg->limit)
+		next = key_col >= 0 ? json_string(PQgetvalue(res, pg->limit - 1, key_col)) :
+		    json_string(arena_printf(r->a, "%lld", strtoll(pg->offset_s, NULL, 10) + pg->limit));
+	resp_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
 }

@@ -20,8 +20,9 @@ struct list_page {
 
 /* 0, or -1 with a 400 validation_failed reply (field limit or cursor). */
 int list_parse(struct req *r, struct list_page *pg);
-/* ?limit= only, for lists with a cursor of their own kind (cursor NULL). */
-int list_parse_limit(struct req *r, struct list_page *pg);
+/* ?limit= only (def when absent), for lists with a cursor of their own
+ * kind (cursor NULL). */
+int list_parse_limit(struct req *r, struct list_page *pg, int def);
 /* Reply with the rows (at most pg->limit); next_cursor from key_col of the
  * last row shown when another row followed, or, with key_col NULL, the
  * offset of the next page (for lists in a display order rather than by key).
@@ -33,5 +34,9 @@ void list_reply_extra(struct req *r, const struct list_page *pg, const PGresult 
 /* A page of objects in display order: sql takes $1 = limit + 1, $2 = the
  * offset, then extra[0..nextra) (at most 6), and returns one JSON column. */
 void list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *extra);
+/* Reply with column 0 of the rows (JSON text, at most pg->limit of them);
+ * next_cursor is column key_col of the last row shown when another row
+ * followed, or with key_col -1 the offset of the next page. */
+void list_reply_objects(struct req *r, const struct list_page *pg, const PGresult *res, int key_col);
 
 #endif
