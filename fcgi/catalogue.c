@@ -700,32 +700,18 @@ stock_list(struct req *r)
 	    0, NULL), NULL);
 }
 
-void
-stock_movement(struct req *r)
+/* One stock movement of an ingredient, in the request's transaction: body is
+ * the checked JSON {ingredient_id, kind: purchase | write_off | count, qty,
+ * note?}; the level's row is locked, a count sets the level (its movement is
+ * the difference).  One row {id, ingredient_id, kind, qty, note, created_at,
+ * level}; none when there is no such ingredient; NULL on a database error.
+ * POST /api/stock/movements and the stock page's form both come here. */
+PGresult *
+stock_move(struct req *r, const char *body)
 {
-	static const char *const kinds[] = { "purchase", "write_off", "count", NULL };
-	static const struct vfield fields[] = {
-		{ "ingredient_id", V_UUID, 1, 0, 0, NULL, 0 },
-		{ "kind", V_ENUM, 1, 0, 0, kinds, 0 },
-		{ "qty", V_INT, 1, 0, QTY_MAX, NULL, 0 },
-		{ "note", V_STRING, 0, 0, 1000, NULL, 1 },
-	};
-	const char *kind, *v[4];
-	PGresult *res;
+	const char *v[3] = { body, r->who.user_id, r->who.device_id };
 
-	if (valid_object(r, r->json, fields, 4, NULL) < 0)
-		return;
-	kind = json_string_value(json_object_get(r->json, "kind"));
-	if (strcmp(kind, "count") != 0 && json_integer_value(json_object_get(r->json, "qty")) < 1) {
-		resp_error(r, 400, "validation_failed", "qty");
-		return;
-	}
-	v[0] = req_json_text(r);
-	v[1] = r->who.user_id;
-	v[2] = r->who.device_id;
-	v[3] = NULL;
-	/* a count sets the level: its movement is the difference */
-	res = db_exec(r,
+	return db_exec(r,
 	    "WITH i AS (SELECT id FROM ingredients WHERE id = ($1::jsonb->>'ingredient_id')::uuid), "
 	    "cur AS (SELECT coalesce((SELECT qty FROM stock_levels WHERE item_id = (SELECT id FROM i) FOR UPDATE), 0) AS qty), "
 	    "d AS (SELECT CASE $1::jsonb->>'kind' WHEN 'purchase' THEN ($1::jsonb->>'qty')::bigint "
@@ -738,6 +724,29 @@ stock_movement(struct req *r)
 	    "  RETURNING qty) "
 	    "SELECT jsonb_build_object('id', m.id, 'ingredient_id', m.item_id, 'kind', m.kind, 'qty', m.qty, 'note', m.note, "
 	    "  'created_at', rfc3339(m.created_at), 'level', (SELECT qty FROM l)) FROM m", 3, v);
+}
+
+void
+stock_movement(struct req *r)
+{
+	static const char *const kinds[] = { "purchase", "write_off", "count", NULL };
+	static const struct vfield fields[] = {
+		{ "ingredient_id", V_UUID, 1, 0, 0, NULL, 0 },
+		{ "kind", V_ENUM, 1, 0, 0, kinds, 0 },
+		{ "qty", V_INT, 1, 0, QTY_MAX, NULL, 0 },
+		{ "note", V_STRING, 0, 0, 1000, NULL, 1 },
+	};
+	const char *kind;
+	PGresult *res;
+
+	if (valid_object(r, r->json, fields, 4, NULL) < 0)
+		return;
+	kind = json_string_value(json_object_get(r->json, "kind"));
+	if (strcmp(kind, "count") != 0 && json_integer_value(json_object_get(r->json, "qty")) < 1) {
+		resp_error(r, 400, "validation_failed", "qty");
+		return;
+	}
+	res = stock_move(r, req_json_text(r));
 	if (res != NULL && PQntuples(res) == 0) {
 		resp_error(r, 400, "validation_failed", "ingredient_id");	/* no such ingredient */
 		return;

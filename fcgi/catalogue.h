@@ -5,6 +5,8 @@
 #ifndef POS_CATALOGUE_H
 #define POS_CATALOGUE_H
 
+#include <libpq-fe.h>
+
 struct req;
 
 void cat_categories_list(struct req *r);
@@ -43,5 +45,7 @@ void cat_sync_pull(struct req *r);
 
 void stock_list(struct req *r);
 void stock_movement(struct req *r);
+/* The movement itself, shared with the stock page's form (see catalogue.c). */
+PGresult *stock_move(struct req *r, const char *body);
 
 #endif

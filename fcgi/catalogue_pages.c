@@ -20,6 +20,7 @@
 #include "app.h"
 #include "arena.h"
 #include "audit.h"
+#include "catalogue.h"
 #include "db.h"
 #include "http.h"
 #include "i18n.h"
@@ -1964,8 +1965,9 @@ void
 catalogue_page_stock_movement(struct req *r)
 {
 	const char *ing = field(r, "ingredient_id"), *kind = field(r, "kind"), *qty = field(r, "qty");
-	const char *note = kv_get(&r->form, "note"), *v[3];
+	const char *note = kv_get(&r->form, "note");
 	json_t *form = json_object(), *errors = json_object(), *body;
+	char *text;
 	long long n = 0;
 	PGresult *res;
 
@@ -1995,24 +1997,9 @@ catalogue_page_stock_movement(struct req *r)
 	body = json_pack("{s:s, s:s, s:I}", "ingredient_id", ing, "kind", kind, "qty", (json_int_t)n);
 	if (*note != '\0')
 		json_object_set_new(body, "note", json_string(note));
-	v[0] = json_dumps(body, JSON_COMPACT);
-	arena_defer(r->a, free, (void *)v[0]);
-	v[1] = r->who.user_id;
-	v[2] = NULL;
-	/* a count sets the level: its movement is the difference */
-	res = db_exec(r,
-	    "WITH i AS (SELECT id FROM ingredients WHERE id = ($1::jsonb->>'ingredient_id')::uuid), "
-	    "cur AS (SELECT coalesce((SELECT qty FROM stock_levels WHERE item_id = (SELECT id FROM i) FOR UPDATE), 0) AS qty), "
-	    "d AS (SELECT CASE $1::jsonb->>'kind' WHEN 'purchase' THEN ($1::jsonb->>'qty')::bigint "
-	    "  WHEN 'write_off' THEN -($1::jsonb->>'qty')::bigint ELSE ($1::jsonb->>'qty')::bigint - cur.qty END AS qty FROM cur), "
-	    "m AS (INSERT INTO stock_movements (tenant_id, item_id, item_kind, kind, qty, note, user_id, device_id) "
-	    "  SELECT " TENANT ", i.id, 'ingredient', $1::jsonb->>'kind', d.qty, $1::jsonb->>'note', $2, $3 FROM i, d "
-	    "  RETURNING id, item_id, kind, qty, note, created_at), "
-	    "l AS (INSERT INTO stock_levels (tenant_id, item_id, item_kind, qty) SELECT " TENANT ", m.item_id, 'ingredient', m.qty FROM m "
-	    "  ON CONFLICT (tenant_id, item_id) DO UPDATE SET qty = stock_levels.qty + EXCLUDED.qty, updated_at = now() "
-	    "  RETURNING qty) "
-	    "SELECT jsonb_build_object('id', m.id, 'ingredient_id', m.item_id, 'kind', m.kind, 'qty', m.qty, 'note', m.note, "
-	    "  'created_at', rfc3339(m.created_at), 'level', (SELECT qty FROM l)) FROM m", 3, v);
+	text = json_dumps(body, JSON_COMPACT);
+	arena_defer(r->a, free, text);
+	res = stock_move(r, text);
 	if (res != NULL && PQntuples(res) == 0) {
 		json_decref(body);
 		err(errors, "ingredient_id", "invalid");	/* no such ingredient */
