@@ -86,3 +86,15 @@ log_die(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	abort();
 }
+
+void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

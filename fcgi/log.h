@@ -3,6 +3,8 @@
 #ifndef POS_LOG_H
 #define POS_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 extern enum log_level log_min_level;
@@ -22,6 +24,11 @@ void log_msg(enum log_level lvl, const char *file, int line, const char *fmt, ..
  * starts a fresh worker).  Never used for bad input. */
 #define die(...) log_die(__FILE__, __LINE__, __VA_ARGS__)
 _Noreturn void log_die(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A message into a caller's error buffer (err may be NULL or errlen 0: then
+ * nothing), for the loaders that report why they refused a file. */
+void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif

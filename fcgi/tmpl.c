@@ -157,22 +157,6 @@ is_id(char c)
 	return is_id_start(c) || is_digit(c);
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Heap memory for loading only (the set itself and temporary file data);
  * out of memory is a die(), as everywhere. */
 static void *
