@@ -26,10 +26,10 @@ str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static int
-pin_ok(const char *pin)
+int
+users_pin_ok(const char *pin)
 {
-	size_t n = strlen(pin), i;
+	size_t n = pin ? strlen(pin) : 0, i;
 
 	if (n < 4 || n > 6)
 		return 0;
@@ -65,7 +65,7 @@ users_create(struct req *r, json_t *body, const char **bad_field)
 	if (*bad_field != NULL)
 		return NULL;
 	pin = str(body, "pin");
-	if (pin != NULL && !pin_ok(pin)) {
+	if (pin != NULL && !users_pin_ok(pin)) {
 		*bad_field = "pin";
 		return NULL;
 	}
@@ -103,20 +103,8 @@ users_create(struct req *r, json_t *body, const char **bad_field)
 void
 users_api_list(struct req *r)
 {
-	struct list_page pg;
-	const char *v[2];
-	PGresult *res;
-
-	if (list_parse(r, &pg) < 0)
-		return;
-	v[0] = pg.limit_s;
-	v[1] = pg.offset_s;
-	res = db_exec(r, "SELECT " USER_COLS " FROM users ORDER BY is_active DESC, created_at, email, id "
-	    "LIMIT $1::int + 1 OFFSET $2::int", 2, v);
-	if (res == NULL)
-		db_fail(r);
-	else
-		list_reply(r, &pg, res, NULL);
+	list_reply_rows_sql(r, "SELECT " USER_COLS " FROM users ORDER BY is_active DESC, created_at, email, id "
+	    "LIMIT $1::int + 1 OFFSET $2::int", 0, NULL);
 }
 
 void
@@ -167,7 +155,7 @@ users_api_patch(struct req *r)
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0)
 		return;
 	pin = str(r->json, "pin");
-	if (pin != NULL && !pin_ok(pin)) {
+	if (pin != NULL && !users_pin_ok(pin)) {
 		resp_error(r, 400, "validation_failed", "pin");
 		return;
 	}

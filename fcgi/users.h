@@ -10,6 +10,9 @@ struct req;
 
 extern const char *const users_roles[];	/* roles staff may be given */
 
+/* A cashier's PIN: 4 to 6 digits (NULL is not one). */
+int users_pin_ok(const char *pin);
+
 /* Shared by the API and the Users page.  body as POST /api/users.  Returns
  * the new user, or NULL with *bad_field (400) or the reply set. */
 json_t *users_create(struct req *r, json_t *body, const char **bad_field);

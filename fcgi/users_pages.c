@@ -122,19 +122,6 @@ may_touch(struct req *r, const char *role)
 	return role == NULL || strcmp(role, "owner") != 0 || r->who.role == ROLE_OWNER;
 }
 
-static int
-pin_ok(const char *pin)
-{
-	size_t n = pin ? strlen(pin) : 0, i;
-
-	if (n < 4 || n > 6)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (pin[i] < '0' || pin[i] > '9')
-			return 0;
-	return 1;
-}
-
 /* 1 if an active user of this tenant already has the PIN, 0 if not, -1. */
 static int
 pin_taken(struct req *r, const char *pin)
@@ -154,7 +141,7 @@ users_page_create(struct req *r)
 	json_t *check = json_object();
 
 	pages_check_fields(r, check, body, invite_checks, sizeof(invite_checks) / sizeof(invite_checks[0]));
-	if (pin != NULL && !pin_ok(pin))
+	if (pin != NULL && !users_pin_ok(pin))
 		pages_field_error(check, "pin", "invalid");
 	if (json_object_size(json_object_get(check, "errors")) > 0) {
 		json_decref(errors);
@@ -259,7 +246,7 @@ users_page_pin(struct req *r)
 	const char *pin = kv_get(&r->form, "pin"), *role, *v[2];
 	PGresult *res;
 
-	if (!pin_ok(pin)) {
+	if (!users_pin_ok(pin)) {
 		render(r, 400, json_pack("{s:{s:s, s:s}}", "row_error", "id", r->params[0], "kind", "invalid"));
 		return;
 	}
