@@ -83,28 +83,47 @@ list_reply(struct req *r, const struct list_page *pg, const PGresult *res, const
 	list_reply_extra(r, pg, res, key_col, NULL);
 }
 
-void
-list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *extra)
+/* The page of a list in display order: sql with $1 = limit + 1, $2 = the
+ * offset and the extra parameters; NULL with the reply set when it fails. */
+static PGresult *
+page_query(struct req *r, struct list_page *pg, const char *sql, int nextra, const char *const *extra)
 {
 	const char *v[8];
-	struct list_page pg;
 	PGresult *res;
 	int i;
 
-	if (list_parse(r, &pg) < 0)
-		return;
+	if (list_parse(r, pg) < 0)
+		return NULL;
 	if (nextra > 6)
 		die("list_reply_sql: too many parameters");
-	v[0] = pg.limit_s;
-	v[1] = pg.offset_s;
+	v[0] = pg->limit_s;
+	v[1] = pg->offset_s;
 	for (i = 0; i < nextra; i++)
 		v[2 + i] = extra[i];
 	res = db_exec(r, sql, 2 + nextra, v);
-	if (res == NULL) {
+	if (res == NULL)
 		db_fail(r);
-		return;
-	}
-	list_reply_objects(r, &pg, res, -1);
+	return res;
+}
+
+void
+list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *extra)
+{
+	struct list_page pg;
+	PGresult *res = page_query(r, &pg, sql, nextra, extra);
+
+	if (res != NULL)
+		list_reply_objects(r, &pg, res, -1);
+}
+
+void
+list_reply_rows_sql(struct req *r, const char *sql, int nextra, const char *const *extra)
+{
+	struct list_page pg;
+	PGresult *res = page_query(r, &pg, sql, nextra, extra);
+
+	if (res != NULL)
+		list_reply(r, &pg, res, NULL);
 }
 
 void

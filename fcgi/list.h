@@ -34,6 +34,9 @@ void list_reply_extra(struct req *r, const struct list_page *pg, const PGresult 
 /* A page of objects in display order: sql takes $1 = limit + 1, $2 = the
  * offset, then extra[0..nextra) (at most 6), and returns one JSON column. */
 void list_reply_sql(struct req *r, const char *sql, int nextra, const char *const *extra);
+/* The same with a row object per item (its columns by name) instead of one
+ * JSON column. */
+void list_reply_rows_sql(struct req *r, const char *sql, int nextra, const char *const *extra);
 /* Reply with column 0 of the rows (JSON text, at most pg->limit of them);
  * next_cursor is column key_col of the last row shown when another row
  * followed, or with key_col -1 the offset of the next page. */

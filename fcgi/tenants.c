@@ -159,22 +159,10 @@ tenants_api_bootstrap(struct req *r)
 void
 tenants_api_list(struct req *r)
 {
-	struct list_page pg;
-	const char *v[2];
-	PGresult *res;
-
-	if (list_parse(r, &pg) < 0)
-		return;
-	v[0] = pg.limit_s;
-	v[1] = pg.offset_s;
-	res = db_exec(r,
+	list_reply_rows_sql(r,
 	    "SELECT id, name, max_devices, is_active, rfc3339(created_at) AS created_at, "
 	    "devices_total, devices_active, devices_active AS device_count FROM platform_tenants() "
-	    "LIMIT $1::int + 1 OFFSET $2::int", 2, v);
-	if (res == NULL)
-		db_fail(r);
-	else
-		list_reply(r, &pg, res, NULL);
+	    "LIMIT $1::int + 1 OFFSET $2::int", 0, NULL);
 }
 
 int
