@@ -16,11 +16,12 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "arena.h"
 #include "crypto.h"
 #include "keys.h"
 
-static struct arena A;
 static unsigned char kjwt[32], kaes[32], kpin[32];
 
 #define T1 "11111111-1111-1111-1111-111111111111"
@@ -37,25 +38,11 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	arena_free(&A);
-	return 0;
-}
-
 /* Every test starts from the fixed keys (AES id 1 only). */
 static int
 fixed(void **state)
 {
 	keys_load_fixed(kjwt, kaes, kpin);
-	return 0;
-}
-
-static int
-reset(void **state)
-{
-	arena_reset(&A);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "helpers.h"
 #include <jansson.h>
 
 #include "app.h"
@@ -21,42 +23,10 @@
 #include "http.h"
 #include "i18n.h"
 
-/* A known bug in code under test: the check states the correct behaviour;
- * while it does not hold the test is skipped with a message (so `make unit`
- * stays green), and it passes by itself once the code is fixed. */
-/* Once a known bug: the check states the correct behaviour and now fails
- * the test if it regresses. */
-#define KNOWN_BUG(cond, ...) do { \
-	if (!(cond)) { \
-		print_message("REGRESSION (%s:%d): ", __FILE__, __LINE__); \
-		print_message(__VA_ARGS__); \
-		print_message("\n"); \
-		fail(); \
-	} \
-} while (0)
-
-static struct arena A;
-
 static int
 setup(void **state)
 {
 	arena_init(&A, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(&A);
-	return 0;
-}
-
-/* Each test starts with an empty arena; whatever it leaves is released
- * here, which runs the JSON cleanups registered by http_parse_json. */
-static int
-reset(void **state)
-{
-	arena_reset(&A);
 	return 0;
 }
 

@@ -14,22 +14,10 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "migrate.h"
 
-/* See test_http.c: the check states the correct behaviour; a failing check
- * skips the test with a message until the code is fixed. */
-/* Once a known bug: the check states the correct behaviour and now fails
- * the test if it regresses. */
-#define KNOWN_BUG(cond, ...) do { \
-	if (!(cond)) { \
-		print_message("REGRESSION (%s:%d): ", __FILE__, __LINE__); \
-		print_message(__VA_ARGS__); \
-		print_message("\n"); \
-		fail(); \
-	} \
-} while (0)
-
-#define N(t) (sizeof(t) / sizeof((t)[0]))
 #define FIX "tests/unit/fixtures/"
 
 /* ---- migrate_checksum --------------------------------------------------- */

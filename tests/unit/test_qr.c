@@ -10,29 +10,15 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "arena.h"
 #include "qr.h"
-
-static struct arena A;
 
 static int
 setup(void **state)
 {
 	arena_init(&A, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(&A);
-	return 0;
-}
-
-static int
-reset(void **state)
-{
-	arena_reset(&A);
 	return 0;
 }
 

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include <cmocka.h>
+
+#include "helpers.h"
 #include <jwt.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -21,7 +23,6 @@
 #include "keys.h"
 #include "token.h"
 
-static struct arena A;
 static unsigned char kjwt[32], kaes[32], kpin[32];
 
 static int
@@ -32,20 +33,6 @@ setup(void **state)
 	memset(kpin, 'p', 32);
 	keys_load_fixed(kjwt, kaes, kpin);
 	arena_init(&A, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(&A);
-	return 0;
-}
-
-static int
-reset(void **state)
-{
-	arena_reset(&A);
 	return 0;
 }
 

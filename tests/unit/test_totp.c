@@ -11,10 +11,11 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "arena.h"
 #include "totp.h"
 
-static struct arena A;
 static const unsigned char rfc_secret[] = "12345678901234567890";
 #define RFC_LEN 20
 
@@ -22,20 +23,6 @@ static int
 setup(void **state)
 {
 	arena_init(&A, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(&A);
-	return 0;
-}
-
-static int
-reset(void **state)
-{
-	arena_reset(&A);
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "helpers.h"
 #include <jansson.h>
 
 #include "arena.h"
@@ -17,41 +19,10 @@
 #include "http.h"
 #include "valid.h"
 
-/* See test_http.c: the check states the correct behaviour; a failing check
- * skips the test with a message until the code is fixed. */
-/* Once a known bug: the check states the correct behaviour and now fails
- * the test if it regresses. */
-#define KNOWN_BUG(cond, ...) do { \
-	if (!(cond)) { \
-		print_message("REGRESSION (%s:%d): ", __FILE__, __LINE__); \
-		print_message(__VA_ARGS__); \
-		print_message("\n"); \
-		fail(); \
-	} \
-} while (0)
-
-#define N(t) (sizeof(t) / sizeof((t)[0]))
-
-static struct arena A;
-
 static int
 setup(void **state)
 {
 	arena_init(&A, 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(&A);
-	return 0;
-}
-
-static int
-reset(void **state)
-{
-	arena_reset(&A);
 	return 0;
 }
 
