@@ -103,8 +103,8 @@ struct pool {
 	double *started;
 };
 
-static struct pool pools[2];
-static const int npools = 2;
+#define NPOOLS 2
+static struct pool pools[NPOOLS];
 
 static pid_t
 spawn(struct pool *p)
@@ -118,7 +118,7 @@ spawn(struct pool *p)
 	}
 	if (pid == 0) {
 		/* a worker listens on its own pool's socket only */
-		for (k = 0; k < npools; k++)
+		for (k = 0; k < NPOOLS; k++)
 			if (&pools[k] != p && pools[k].sock >= 0)
 				close(pools[k].sock);
 		worker(p->sock, p->name);
@@ -164,19 +164,34 @@ pool_start(struct pool *p, int i)
 	p->started[i] = now();
 }
 
-/* Start again the workers whose fork failed.  1 if some are still missing. */
+/* Start the workers of every pool that are not running because their fork
+ * failed (all of them at start).  1 if some are still missing. */
 static int
-pool_retry(struct pool *p)
+pools_fill(void)
 {
-	int i, missing = 0;
+	int i, k, missing = 0;
 
-	for (i = 0; i < p->n; i++) {
-		if (p->pids[i] >= 0)
-			continue;
-		pool_start(p, i);
-		missing |= p->pids[i] < 0;
-	}
+	for (k = 0; k < NPOOLS; k++)
+		for (i = 0; i < pools[k].n; i++) {
+			if (pools[k].pids[i] > 0)
+				continue;
+			pool_start(&pools[k], i);
+			missing |= pools[k].pids[i] < 0;
+		}
 	return missing;
+}
+
+/* 1 if a worker of some pool is missing because its fork failed. */
+static int
+pools_missing(void)
+{
+	int i, k;
+
+	for (k = 0; k < NPOOLS; k++)
+		for (i = 0; i < pools[k].n; i++)
+			if (pools[k].pids[i] < 0)
+				return 1;
+	return 0;
 }
 
 /* The worker pid of this pool has ended: start another.  1 if it was ours. */
@@ -246,7 +261,7 @@ int
 main(int argc, char **argv)
 {
 	char err[1024];
-	int i, k, alive, missing = 0;
+	int k, alive, missing;
 	double deadline;
 
 	(void)argc;
@@ -268,7 +283,6 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
-	pools[1].sock = -1;
 	if (pool_open(&pools[0], "api", app.cfg.socket, app.cfg.workers) < 0 ||
 	    pool_open(&pools[1], "order", app.cfg.order_socket, app.cfg.order_workers) < 0) {
 		pool_close(&pools[0]);
@@ -277,11 +291,7 @@ main(int argc, char **argv)
 	set_signal(SIGTERM, on_term, 0);
 	set_signal(SIGINT, on_term, 0);
 	set_signal(SIGPIPE, SIG_IGN, 1);
-	for (k = 0; k < npools; k++)
-		for (i = 0; i < pools[k].n; i++) {
-			pool_start(&pools[k], i);
-			missing |= pools[k].pids[i] < 0;
-		}
+	missing = pools_fill();
 	log_info("posd listening on %s with %d workers and on %s with %d order workers, version %s",
 	    app.cfg.socket, app.cfg.workers, app.cfg.order_socket, app.cfg.order_workers, app.cfg.version);
 
@@ -296,29 +306,26 @@ main(int argc, char **argv)
 				sleep(1);
 			if (missing) {
 				sleep(1);
-				missing = 0;
-				for (k = 0; k < npools; k++)
-					missing |= pool_retry(&pools[k]);
+				missing = pools_fill();
 			}
 			continue;
 		}
-		for (k = 0; k < npools && !pool_reap(&pools[k], pid, status); k++)
+		for (k = 0; k < NPOOLS && !pool_reap(&pools[k], pid, status); k++)
 			;
-		for (k = 0; k < npools; k++)
-			for (i = 0; i < pools[k].n; i++)
-				missing |= pools[k].pids[i] < 0;
+		missing = pools_missing();	/* a restart's fork may have failed */
 	}
 
 	log_info("posd stopping: waiting for requests in flight");
-	for (k = 0; k < npools; k++)
+	for (k = 0; k < NPOOLS; k++)
 		pool_signal(&pools[k], SIGTERM);
 	deadline = now() + 30;
 	do {
-		alive = pool_alive(&pools[0]) + pool_alive(&pools[1]);
+		for (alive = 0, k = 0; k < NPOOLS; k++)
+			alive += pool_alive(&pools[k]);
 		if (alive)
 			usleep(20000);
 	} while (alive && now() < deadline);
-	for (k = 0; k < npools; k++) {
+	for (k = 0; k < NPOOLS; k++) {
 		pool_signal(&pools[k], SIGKILL);
 		pool_close(&pools[k]);
 	}
