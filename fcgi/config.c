@@ -163,12 +163,14 @@ slurp(const char *path, size_t *len)
 	return p;
 }
 
-/* nginx serves /static/ as immutable for a year: the pages name their
- * stylesheet and scripts with ?v= a hash of their bytes (FNV-1a, 64 bits),
- * so a release with other assets reaches browsers at once. */
+/* nginx serves /static/ as immutable for a year: the pages (the kitchen's
+ * too) name their stylesheets, scripts and images with ?v= a hash of their
+ * bytes (FNV-1a, 64 bits), read when the workers start, so a release (which
+ * restarts them) reaches browsers at once. */
 static const char *const versioned_assets[] = {
 	"static/css/app.css", "static/js/dashboard.js", "static/img/logo.svg",
 	"static/img/icon.svg", "static/favicon.ico",
+	"static/kitchen/kitchen.js", "static/kitchen/kitchen.css",
 };
 
 static int

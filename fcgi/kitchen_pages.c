@@ -10,9 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "app.h"
 #include "arena.h"
 #include "db.h"
 #include "http.h"
@@ -57,24 +55,6 @@ static const char older_sql[] =
     "FROM orders WHERE store_id = $1 AND kitchen_status <> 'served' AND status = 'paid' "
     "AND created_at <= now() - interval '" KITCHEN_HOURS " hours'";
 
-/* A cache key for static/kitchen/ (nginx serves /static/ as immutable):
- * the newest modification time of its two files, read per page view (two
- * stat calls), so a deploy reaches phones that keep the page open. */
-static const char *
-asset_version(struct req *r)
-{
-	static const char *const files[] = { "static/kitchen/kitchen.js", "static/kitchen/kitchen.css" };
-	long long newest = 0;
-	struct stat st;
-	size_t i;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (stat(arena_printf(r->a, "%s/%s", app.cfg.root, files[i]), &st) == 0 &&
-		    (long long)st.st_mtime > newest)
-			newest = (long long)st.st_mtime;
-	return arena_printf(r->a, "%llx", newest);
-}
-
 /* total: the column's open tickets, shown or not */
 static json_t *
 column(const char *id, json_t *tickets, long long total)
@@ -113,10 +93,9 @@ kitchen_page(struct req *r)
 		*(is_ready ? &n_ready : &n_open) = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 		json_decref(row);
 	}
-	model = json_pack("{s:s, s:b, s:s, s:{s:I, s:I}, s:[o, o]}",
+	model = json_pack("{s:s, s:b, s:{s:I, s:I}, s:[o, o]}",
 	    "store", PQntuples(store) == 1 ? PQgetvalue(store, 0, 0) : "",
 	    "fragment", frag != NULL && strcmp(frag, "tickets") == 0,
-	    "asset_v", asset_version(r),
 	    "counts", "open", (json_int_t)json_array_size(open), "ready", (json_int_t)json_array_size(ready),
 	    "columns", column("open", open, n_open + strtoll(PQgetvalue(older, 0, 0), NULL, 10)),
 	    column("ready", ready, n_ready + strtoll(PQgetvalue(older, 0, 1), NULL, 10)));

@@ -181,7 +181,8 @@ test('pages name their stylesheet by a hash of its bytes, and that URL is cached
     createHash('sha256').update(readFileSync(`${ROOT}/static/css/app.css`, 'utf8')).digest('hex'), 'the file itself');
   // the version is FNV-1a (64 bits) over the bytes of the versioned assets (fcgi/config.c)
   let h = 0xcbf29ce484222325n;
-  for (const f of ['static/css/app.css', 'static/js/dashboard.js', 'static/img/logo.svg', 'static/img/icon.svg', 'static/favicon.ico']) {
+  for (const f of ['static/css/app.css', 'static/js/dashboard.js', 'static/img/logo.svg', 'static/img/icon.svg',
+    'static/favicon.ico', 'static/kitchen/kitchen.js', 'static/kitchen/kitchen.css']) {
     for (const b of readFileSync(`${ROOT}/${f}`)) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
   }
   assert.equal(href[2], h.toString(16).padStart(16, '0'), 'a change of any of them changes the URL');
