@@ -48,15 +48,27 @@ cat_categories_list(struct req *r)
 	list_reply_sql(r, "SELECT api_category(c) FROM categories c ORDER BY c.is_active DESC, c.sort, c.name, c.id" PAGE, 0, NULL);
 }
 
+PGresult *
+cat_category_write(struct req *r, const char *id, const char *body)
+{
+	if (id == NULL)
+		return exec1(r,
+		    "INSERT INTO categories (tenant_id, id, name, sort, is_active) VALUES (" TENANT ", gen_random_uuid(), "
+		    "$1::jsonb->>'name', coalesce(($1::jsonb->>'sort')::int, 0), coalesce(($1::jsonb->>'is_active')::bool, true)) "
+		    "RETURNING api_category(categories)", body);
+	return exec2(r,
+	    "UPDATE categories SET name = coalesce($2::jsonb->>'name', name), "
+	    "sort = coalesce(($2::jsonb->>'sort')::int, sort), "
+	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
+	    "WHERE id = $1 RETURNING api_category(categories)", id, body);
+}
+
 void
 cat_categories_create(struct req *r)
 {
 	if (valid_object(r, r->json, category_fields, 3, NULL) < 0)
 		return;
-	db_reply_value(r, 201, exec1(r,
-	    "INSERT INTO categories (tenant_id, id, name, sort, is_active) VALUES (" TENANT ", gen_random_uuid(), "
-	    "$1::jsonb->>'name', coalesce(($1::jsonb->>'sort')::int, 0), coalesce(($1::jsonb->>'is_active')::bool, true)) "
-	    "RETURNING api_category(categories)", req_json_text(r)), "name");
+	db_reply_value(r, 201, cat_category_write(r, NULL, req_json_text(r)), "name");
 }
 
 void
@@ -76,11 +88,7 @@ cat_categories_patch(struct req *r)
 
 	if (valid_object(r, r->json, fields, 3, NULL) < 0)
 		return;
-	db_reply_value(r, 200, exec2(r,
-	    "UPDATE categories SET name = coalesce($2::jsonb->>'name', name), "
-	    "sort = coalesce(($2::jsonb->>'sort')::int, sort), "
-	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
-	    "WHERE id = $1 RETURNING api_category(categories)", r->params[0], req_json_text(r)), NULL);
+	db_reply_value(r, 200, cat_category_write(r, r->params[0], req_json_text(r)), NULL);
 }
 
 void
@@ -420,6 +428,23 @@ cat_ingredients_list(struct req *r)
 	list_reply_sql(r, "SELECT api_ingredient(i) FROM ingredients i ORDER BY i.is_active DESC, i.name, i.id" PAGE, 0, NULL);
 }
 
+PGresult *
+cat_ingredient_write(struct req *r, const char *id, const char *body)
+{
+	if (id == NULL)
+		return exec1(r,
+		    "INSERT INTO ingredients (tenant_id, id, name, unit, cost_per_unit, min_qty, is_active) "
+		    "VALUES (" TENANT ", gen_random_uuid(), $1::jsonb->>'name', $1::jsonb->>'unit', "
+		    "coalesce(($1::jsonb->>'cost_per_unit')::numeric, 0), coalesce(($1::jsonb->>'min_qty')::bigint, 0), "
+		    "coalesce(($1::jsonb->>'is_active')::bool, true)) RETURNING api_ingredient(ingredients)", body);
+	return exec2(r,
+	    "UPDATE ingredients SET name = coalesce($2::jsonb->>'name', name), unit = coalesce($2::jsonb->>'unit', unit), "
+	    "cost_per_unit = coalesce(($2::jsonb->>'cost_per_unit')::numeric, cost_per_unit), "
+	    "min_qty = coalesce(($2::jsonb->>'min_qty')::bigint, min_qty), "
+	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
+	    "WHERE id = $1 RETURNING api_ingredient(ingredients)", id, body);
+}
+
 void
 cat_ingredients_create(struct req *r)
 {
@@ -433,12 +458,7 @@ cat_ingredients_create(struct req *r)
 
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0)
 		return;
-	db_reply_value(r, 201, exec1(r,
-	    "INSERT INTO ingredients (tenant_id, id, name, unit, cost_per_unit, min_qty, is_active) "
-	    "VALUES (" TENANT ", gen_random_uuid(), $1::jsonb->>'name', $1::jsonb->>'unit', "
-	    "coalesce(($1::jsonb->>'cost_per_unit')::numeric, 0), coalesce(($1::jsonb->>'min_qty')::bigint, 0), "
-	    "coalesce(($1::jsonb->>'is_active')::bool, true)) RETURNING api_ingredient(ingredients)",
-	    req_json_text(r)), "cost_per_unit");
+	db_reply_value(r, 201, cat_ingredient_write(r, NULL, req_json_text(r)), "cost_per_unit");
 }
 
 void
@@ -460,12 +480,7 @@ cat_ingredients_patch(struct req *r)
 
 	if (valid_object(r, r->json, fields, sizeof(fields) / sizeof(fields[0]), NULL) < 0)
 		return;
-	db_reply_value(r, 200, exec2(r,
-	    "UPDATE ingredients SET name = coalesce($2::jsonb->>'name', name), unit = coalesce($2::jsonb->>'unit', unit), "
-	    "cost_per_unit = coalesce(($2::jsonb->>'cost_per_unit')::numeric, cost_per_unit), "
-	    "min_qty = coalesce(($2::jsonb->>'min_qty')::bigint, min_qty), "
-	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
-	    "WHERE id = $1 RETURNING api_ingredient(ingredients)", r->params[0], req_json_text(r)), "cost_per_unit");
+	db_reply_value(r, 200, cat_ingredient_write(r, r->params[0], req_json_text(r)), "cost_per_unit");
 }
 
 void

@@ -9,6 +9,14 @@
 
 struct req;
 
+/* Insert (id NULL) or update a category or an ingredient from a JSON body
+ * shaped as the API's (checked by the caller; on update, fields left out
+ * keep their value): one row, its api_* JSON; none when id names nothing;
+ * NULL on a database error.  The API and the catalogue pages both write
+ * through these. */
+PGresult *cat_category_write(struct req *r, const char *id, const char *body);
+PGresult *cat_ingredient_write(struct req *r, const char *id, const char *body);
+
 void cat_categories_list(struct req *r);
 void cat_categories_create(struct req *r);
 void cat_categories_get(struct req *r);

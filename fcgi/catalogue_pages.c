@@ -50,6 +50,16 @@ q(struct req *r, const char *sql, int n, const char *a1, const char *a2, const c
 	return db_exec(r, sql, n, v);
 }
 
+/* A body for the catalogue's write functions: o (stolen) as JSON text. */
+static const char *
+json_body(struct req *r, json_t *o)
+{
+	const char *text = req_json_dump(r, o);
+
+	json_decref(o);
+	return text;
+}
+
 /* A JSON string of s; "" for text that is not UTF-8 (jansson refuses it). */
 static json_t *
 jstr(const char *s)
@@ -522,9 +532,9 @@ catalogue_page_category(struct req *r)
 static void
 category_save(struct req *r, const char *id)
 {
-	const char *name = field(r, "name"), *sort = field(r, "sort"), *sortv = "0";
+	const char *name = field(r, "name"), *sort = field(r, "sort");
 	json_t *form = json_object(), *errors = json_object();
-	long long n;
+	long long sortn = 0;
 	PGresult *res;
 	const char *kind;
 
@@ -533,10 +543,8 @@ category_save(struct req *r, const char *id)
 	if (!text_ok(name, 1, 200))
 		err(errors, "name", *name ? "invalid" : "required");
 	if (*sort != '\0') {
-		if (int_parse(sort, -SORT_MAX, SORT_MAX, &n) < 0)
+		if (int_parse(sort, -SORT_MAX, SORT_MAX, &sortn) < 0)
 			err(errors, "sort", "invalid");
-		else
-			sortv = arena_printf(r->a, "%lld", n);
 	}
 	if (json_object_size(errors) > 0) {
 		categories_render(r, 400, id, form, errors, NULL);
@@ -548,12 +556,7 @@ category_save(struct req *r, const char *id)
 		pages_db_fail(r);
 		return;
 	}
-	if (id == NULL)
-		res = q(r, "INSERT INTO categories (tenant_id, id, name, sort, is_active) VALUES (" TENANT
-		    ", gen_random_uuid(), $1, $2::int, true) RETURNING id", 2, name, sortv, NULL, NULL);
-	else
-		res = q(r, "UPDATE categories SET name = $2, sort = $3::int WHERE id = $1 RETURNING id",
-		    3, id, name, sortv, NULL);
+	res = cat_category_write(r, id, json_body(r, json_pack("{s:s, s:I}", "name", name, "sort", (json_int_t)sortn)));
 	if (res == NULL && (kind = write_conflict(r)) != NULL) {
 		err(errors, "name", kind);
 		categories_render(r, 400, id, form, errors, NULL);
@@ -819,7 +822,7 @@ product_save(struct req *r, const char *id)
 	json_t *form = json_object(), *errors = json_object(), *groups = json_array();
 	long long n, pr = 0, co = 0;
 	PGresult *res;
-	char *garr;
+	const char *garr;
 	size_t i;
 
 	json_object_set_new(form, "name", jstr(name));
@@ -863,8 +866,7 @@ product_save(struct req *r, const char *id)
 		err(errors, "image_url", "invalid");
 	if (*sort != '\0' && int_parse(sort, -SORT_MAX, SORT_MAX, &n) < 0)
 		err(errors, "sort", "invalid");
-	garr = json_dumps(groups, JSON_COMPACT);
-	arena_defer(r->a, free, garr);
+	garr = req_json_dump(r, groups);
 	/* what the form names must exist */
 	if (json_object_get(errors, "category_id") == NULL || json_object_get(errors, "groups") == NULL) {
 		res = q(r, "SELECT EXISTS (SELECT FROM categories WHERE id = $1::uuid), "
@@ -1157,7 +1159,7 @@ group_save(struct req *r, const char *id)
 	int required = checked(r, "required"), single, k, bad = 0;
 	long long vmin = 0, vmax = 0, nactive = 0;
 	const char *v[7], *wk;
-	char *body;
+	const char *body;
 	PGresult *res;
 
 	json_object_set_new(form, "name", jstr(name));
@@ -1250,8 +1252,7 @@ group_save(struct req *r, const char *id)
 		else if (vmin > vmax)
 			err(errors, "min", "above_max");
 	}
-	body = json_dumps(ids, JSON_COMPACT);
-	arena_defer(r->a, free, body);
+	body = req_json_dump(r, ids);
 	if (json_array_size(ids) > 0) {
 		/* the ingredients the rows name must exist */
 		res = q(r, "SELECT array_to_json(array(SELECT x FROM jsonb_array_elements_text($1::jsonb) x "
@@ -1284,14 +1285,8 @@ group_save(struct req *r, const char *id)
 	}
 	if (pages_savepoint(r) < 0)
 		goto fail;
-	{
-		json_t *o = json_pack("{s:o}", "modifiers", mods);	/* steals mods */
-
-		mods = NULL;
-		body = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-	}
-	arena_defer(r->a, free, body);
+	body = json_body(r, json_pack("{s:o}", "modifiers", mods));	/* steals mods */
+	mods = NULL;
 	v[0] = name;
 	v[1] = kind;
 	v[2] = required ? "true" : "false";
@@ -1488,7 +1483,7 @@ static void
 ingredient_save(struct req *r, const char *id)
 {
 	const char *name = field(r, "name"), *unit = field(r, "unit"), *cost = field(r, "cost_per_unit");
-	const char *min = field(r, "min_qty"), *v[6], *kind;
+	const char *min = field(r, "min_qty"), *kind;
 	json_t *form = json_object(), *errors = json_object();
 	long long micro = 0, vmin = 0;
 	PGresult *res;
@@ -1513,18 +1508,10 @@ ingredient_save(struct req *r, const char *id)
 	}
 	if (pages_savepoint(r) < 0)
 		goto fail;
-	v[0] = name;
-	v[1] = unit;
-	v[2] = micro_to_numeric(r->a, micro);
-	v[3] = arena_printf(r->a, "%lld", vmin);
-	v[4] = checked(r, "is_active") ? "true" : "false";
-	v[5] = id;
-	if (id == NULL)
-		res = db_exec(r, "INSERT INTO ingredients (tenant_id, id, name, unit, cost_per_unit, min_qty, is_active) "
-		    "VALUES (" TENANT ", gen_random_uuid(), $1, $2, $3::numeric, $4::bigint, $5::bool) RETURNING id", 5, v);
-	else
-		res = db_exec(r, "UPDATE ingredients SET name = $1, unit = $2, cost_per_unit = $3::numeric, "
-		    "min_qty = $4::bigint, is_active = $5::bool WHERE id = $6 RETURNING id", 6, v);
+	/* the cost as a decimal string: ->>'cost_per_unit' reads it the same */
+	res = cat_ingredient_write(r, id, json_body(r, json_pack("{s:s, s:s, s:s, s:I, s:b}", "name", name,
+	    "unit", unit, "cost_per_unit", micro_to_numeric(r->a, micro), "min_qty", (json_int_t)vmin,
+	    "is_active", checked(r, "is_active"))));
 	if (res == NULL && (kind = write_conflict(r)) != NULL) {
 		err(errors, "cost_per_unit", "invalid");
 		ingredients_render(r, 400, id, form, errors, NULL);
@@ -1755,7 +1742,7 @@ catalogue_page_recipe_save(struct req *r)
 {
 	json_t *rows = json_array(), *items = json_array(), *errors = json_object(), *ids = json_array();
 	const char *pid = r->params[0];
-	char *body, *idtext;
+	const char *body, *idtext;
 	PGresult *res;
 	int k, bad = 0;
 
@@ -1787,8 +1774,7 @@ catalogue_page_recipe_save(struct req *r)
 		json_array_append_new(items, json_pack("{s:s, s:I}", "ingredient_id", ing, "qty", (json_int_t)n));
 		json_array_append_new(ids, json_string(ing));
 	}
-	idtext = json_dumps(ids, JSON_COMPACT);
-	arena_defer(r->a, free, idtext);
+	idtext = req_json_dump(r, ids);
 	json_decref(ids);
 	if (json_array_size(items) > 0) {
 		/* the ingredients the rows name must exist */
@@ -1829,14 +1815,8 @@ catalogue_page_recipe_save(struct req *r)
 		page_error(r, 404);
 		return;
 	}
-	{
-		json_t *o = json_pack("{s:o}", "items", items);	/* steals items */
-
-		items = NULL;
-		body = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-	}
-	arena_defer(r->a, free, body);
+	body = json_body(r, json_pack("{s:o}", "items", items));	/* steals items */
+	items = NULL;
 	if (strcmp(body, "{\"items\":[]}") == 0) {
 		res = q(r, "UPDATE recipes SET is_active = false WHERE product_id = $1 RETURNING id", 1, pid, NULL, NULL, NULL);
 		if (res == NULL || (PQntuples(res) == 1 &&
@@ -1967,7 +1947,6 @@ catalogue_page_stock_movement(struct req *r)
 	const char *ing = field(r, "ingredient_id"), *kind = field(r, "kind"), *qty = field(r, "qty");
 	const char *note = kv_get(&r->form, "note");
 	json_t *form = json_object(), *errors = json_object(), *body;
-	char *text;
 	long long n = 0;
 	PGresult *res;
 
@@ -1997,9 +1976,7 @@ catalogue_page_stock_movement(struct req *r)
 	body = json_pack("{s:s, s:s, s:I}", "ingredient_id", ing, "kind", kind, "qty", (json_int_t)n);
 	if (*note != '\0')
 		json_object_set_new(body, "note", json_string(note));
-	text = json_dumps(body, JSON_COMPACT);
-	arena_defer(r->a, free, text);
-	res = stock_move(r, text);
+	res = stock_move(r, req_json_dump(r, body));
 	if (res != NULL && PQntuples(res) == 0) {
 		json_decref(body);
 		err(errors, "ingredient_id", "invalid");	/* no such ingredient */

@@ -253,14 +253,20 @@ http_media_type_is(const char *ct, const char *t)
 }
 
 const char *
-req_json_text(struct req *r)
+req_json_dump(struct req *r, const json_t *j)
 {
-	char *s = json_dumps(r->json, JSON_COMPACT);
+	char *s = json_dumps(j, JSON_COMPACT);
 
 	if (s == NULL)
 		return "{}";
 	arena_defer(r->a, free, s);
 	return s;
+}
+
+const char *
+req_json_text(struct req *r)
+{
+	return req_json_dump(r, r->json);
 }
 
 void

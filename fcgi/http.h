@@ -119,6 +119,9 @@ struct req {
 /* The request's JSON body as compact text (arena memory): handlers pass it
  * to SQL as one jsonb parameter, so a PATCH touches exactly what was sent. */
 const char *req_json_text(struct req *r);
+/* Any JSON value as compact text in the request's arena ("{}" if it cannot
+ * be written). */
+const char *req_json_dump(struct req *r, const json_t *j);
 
 /* Build a reply. Headers and body are buffered and sent at the end. */
 void resp_header(struct req *r, const char *name, const char *value);
