@@ -140,16 +140,24 @@ product_extra_checks(struct req *r)
 	return 0;
 }
 
+int
+cat_product_groups_set(struct req *r, const char *id, const char *ids)
+{
+	return exec1(r, "DELETE FROM product_modifier_groups WHERE product_id = $1", id) == NULL ||
+	    exec2(r, "INSERT INTO product_modifier_groups (tenant_id, product_id, group_id, sort) "
+	    "SELECT " TENANT ", $1, g::uuid, min(n) FROM jsonb_array_elements_text($2::jsonb) "
+	    "WITH ORDINALITY x(g, n) GROUP BY g", id, ids) == NULL ? -1 : 0;
+}
+
 /* Replace a product's modifier groups when the body names them. */
 static int
-product_links(struct req *r, const char *id, const char *body)
+product_links(struct req *r, const char *id)
 {
-	if (!json_is_array(json_object_get(r->json, "modifier_group_ids")))
+	json_t *ids = json_object_get(r->json, "modifier_group_ids");
+
+	if (!json_is_array(ids))
 		return 0;
-	if (exec1(r, "DELETE FROM product_modifier_groups WHERE product_id = $1", id) == NULL ||
-	    exec2(r, "INSERT INTO product_modifier_groups (tenant_id, product_id, group_id, sort) "
-	    "SELECT " TENANT ", $1, g::uuid, min(n) FROM jsonb_array_elements_text($2::jsonb->'modifier_group_ids') "
-	    "WITH ORDINALITY x(g, n) GROUP BY g", id, body) == NULL) {
+	if (cat_product_groups_set(r, id, req_json_dump(r, ids)) < 0) {
 		db_fail_field(r, "modifier_group_ids");
 		return -1;
 	}
@@ -185,7 +193,7 @@ cat_products_create(struct req *r)
 		return;
 	}
 	id = arena_strdup(r->a, PQgetvalue(res, 0, 0));
-	if (product_links(r, id, body) < 0)
+	if (product_links(r, id) < 0)
 		return;
 	db_reply_value(r, 201, exec1(r, "SELECT api_product(p) FROM products p WHERE id = $1", id), NULL);
 }
@@ -240,7 +248,7 @@ cat_products_patch(struct req *r)
 		resp_error(r, 404, "not_found", NULL);
 		return;
 	}
-	if (product_links(r, r->params[0], body) < 0)
+	if (product_links(r, r->params[0]) < 0)
 		return;
 	cat_products_get(r);
 }
@@ -295,14 +303,10 @@ group_checks(struct req *r, int create)
 	return 0;
 }
 
-/* Upsert the listed modifiers, deactivate the ones left out; rewriting the
- * group row carries the change to the tills' next pull. */
-static int
-group_modifiers(struct req *r, const char *id, const char *body)
+int
+cat_group_modifiers_set(struct req *r, const char *id, const char *body)
 {
-	if (!json_is_array(json_object_get(r->json, "modifiers")))
-		return 0;
-	if (exec2(r,
+	return exec2(r,
 	    "UPDATE modifiers SET is_active = false WHERE group_id = $1 AND id NOT IN "
 	    "(SELECT (m->>'id')::uuid FROM jsonb_array_elements($2::jsonb->'modifiers') m WHERE m ? 'id')",
 	    id, body) == NULL ||
@@ -315,7 +319,16 @@ group_modifiers(struct req *r, const char *id, const char *body)
 	    "ON CONFLICT (tenant_id, id) DO UPDATE SET name = EXCLUDED.name, price_delta = EXCLUDED.price_delta, "
 	    "ingredient_id = EXCLUDED.ingredient_id, qty = EXCLUDED.qty, sort = EXCLUDED.sort, "
 	    "is_active = EXCLUDED.is_active WHERE md.group_id = EXCLUDED.group_id", id, body) == NULL ||
-	    exec1(r, "UPDATE modifier_groups SET updated_at = now() WHERE id = $1", id) == NULL) {
+	    exec1(r, "UPDATE modifier_groups SET updated_at = now() WHERE id = $1", id) == NULL ? -1 : 0;
+}
+
+/* Replace the group's modifiers when the body lists them. */
+static int
+group_modifiers(struct req *r, const char *id, const char *body)
+{
+	if (!json_is_array(json_object_get(r->json, "modifiers")))
+		return 0;
+	if (cat_group_modifiers_set(r, id, body) < 0) {
 		db_fail_field(r, "modifiers");
 		return -1;
 	}

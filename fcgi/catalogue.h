@@ -16,6 +16,11 @@ struct req;
  * through these. */
 PGresult *cat_category_write(struct req *r, const char *id, const char *body);
 PGresult *cat_ingredient_write(struct req *r, const char *id, const char *body);
+/* A product's modifier groups become ids (a JSON array of group ids, in
+ * order); a group's modifiers become body's "modifiers" (listed ones upserted,
+ * the others deactivated).  0, or -1 on a database error (no reply set). */
+int cat_product_groups_set(struct req *r, const char *id, const char *ids);
+int cat_group_modifiers_set(struct req *r, const char *id, const char *body);
 
 void cat_categories_list(struct req *r);
 void cat_categories_create(struct req *r);

@@ -872,7 +872,7 @@ product_save(struct req *r, const char *id)
 		res = q(r, "SELECT EXISTS (SELECT FROM categories WHERE id = $1::uuid), "
 		    "(SELECT count(*) FROM modifier_groups WHERE id::text IN (SELECT jsonb_array_elements_text($2::jsonb))) "
 		    "= (SELECT count(DISTINCT x) FROM jsonb_array_elements_text($2::jsonb) x)",
-		    2, http_is_uuid(cat) ? cat : NULL, garr ? garr : "[]", NULL, NULL);
+		    2, http_is_uuid(cat) ? cat : NULL, garr, NULL, NULL);
 		if (res == NULL) {
 			json_decref(form);
 			json_decref(errors);
@@ -924,10 +924,7 @@ product_save(struct req *r, const char *id)
 	}
 	id = arena_strdup(r->a, PQgetvalue(res, 0, 0));
 	/* its modifier groups, replaced as the API does */
-	if (q(r, "DELETE FROM product_modifier_groups WHERE product_id = $1", 1, id, NULL, NULL, NULL) == NULL ||
-	    q(r, "INSERT INTO product_modifier_groups (tenant_id, product_id, group_id, sort) "
-	    "SELECT " TENANT ", $1, g::uuid, min(n) FROM jsonb_array_elements_text($2::jsonb) "
-	    "WITH ORDINALITY x(g, n) GROUP BY g", 2, id, garr ? garr : "[]", NULL, NULL) == NULL)
+	if (cat_product_groups_set(r, id, garr) < 0)
 		goto fail;
 	json_decref(form);
 	json_decref(errors);
@@ -1317,17 +1314,8 @@ group_save(struct req *r, const char *id)
 	id = arena_strdup(r->a, PQgetvalue(res, 0, 0));
 	/* upsert the listed modifiers, deactivate the ones left out; rewriting
 	 * the group row carries the change to the tills' next pull */
-	if (q(r, "UPDATE modifiers SET is_active = false WHERE group_id = $1 AND id NOT IN "
-	    "(SELECT (m->>'id')::uuid FROM jsonb_array_elements($2::jsonb->'modifiers') m WHERE m ? 'id')",
-	    2, id, body, NULL, NULL) == NULL ||
-	    q(r, "INSERT INTO modifiers AS md (tenant_id, id, group_id, name, price_delta, ingredient_id, qty, sort, "
-	    "is_active) SELECT " TENANT ", coalesce((m->>'id')::uuid, gen_random_uuid()), $1, m->>'name', "
-	    "(m->>'price_delta')::bigint, (m->>'ingredient_id')::uuid, (m->>'qty')::bigint, n::int, true "
-	    "FROM jsonb_array_elements($2::jsonb->'modifiers') WITH ORDINALITY x(m, n) "
-	    "ON CONFLICT (tenant_id, id) DO UPDATE SET name = EXCLUDED.name, price_delta = EXCLUDED.price_delta, "
-	    "ingredient_id = EXCLUDED.ingredient_id, qty = EXCLUDED.qty, sort = EXCLUDED.sort, "
-	    "is_active = EXCLUDED.is_active WHERE md.group_id = EXCLUDED.group_id", 2, id, body, NULL, NULL) == NULL ||
-	    q(r, "UPDATE modifier_groups SET updated_at = now() WHERE id = $1", 1, id, NULL, NULL, NULL) == NULL)
+	/* the page's modifiers carry no sort or is_active: listed order, active */
+	if (cat_group_modifiers_set(r, id, body) < 0)
 		goto fail;
 	json_decref(form);
 	json_decref(rows);
