@@ -170,6 +170,33 @@ cat_products_list(struct req *r)
 	list_reply_sql(r, "SELECT api_product(p) FROM products p ORDER BY p.is_active DESC, p.sort, p.name, p.id" PAGE, 0, NULL);
 }
 
+PGresult *
+cat_product_write(struct req *r, const char *id, const char *body)
+{
+	if (id == NULL)
+		return exec1(r,
+		    "INSERT INTO products (tenant_id, id, category_id, name, price, currency, cost, sku, barcode, "
+		    "image_url, sort, is_active) SELECT " TENANT ", gen_random_uuid(), ($1::jsonb->>'category_id')::uuid, "
+		    "$1::jsonb->>'name', ($1::jsonb->>'price')::bigint, "
+		    "coalesce($1::jsonb->>'currency', (SELECT base_currency FROM stores ORDER BY created_at LIMIT 1)), "
+		    "($1::jsonb->>'cost')::bigint, $1::jsonb->>'sku', $1::jsonb->>'barcode', $1::jsonb->>'image_url', "
+		    "coalesce(($1::jsonb->>'sort')::int, 0), coalesce(($1::jsonb->>'is_active')::bool, true) "
+		    "RETURNING id", body);
+	/* nullable fields: present (even as null) means set */
+	return exec2(r,
+	    "UPDATE products SET name = coalesce($2::jsonb->>'name', name), "
+	    "category_id = coalesce(($2::jsonb->>'category_id')::uuid, category_id), "
+	    "price = coalesce(($2::jsonb->>'price')::bigint, price), "
+	    "currency = coalesce($2::jsonb->>'currency', currency), "
+	    "cost = CASE WHEN $2::jsonb ? 'cost' THEN ($2::jsonb->>'cost')::bigint ELSE cost END, "
+	    "sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END, "
+	    "barcode = CASE WHEN $2::jsonb ? 'barcode' THEN $2::jsonb->>'barcode' ELSE barcode END, "
+	    "image_url = CASE WHEN $2::jsonb ? 'image_url' THEN $2::jsonb->>'image_url' ELSE image_url END, "
+	    "sort = coalesce(($2::jsonb->>'sort')::int, sort), "
+	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
+	    "WHERE id = $1 RETURNING id", id, body);
+}
+
 void
 cat_products_create(struct req *r)
 {
@@ -180,14 +207,7 @@ cat_products_create(struct req *r)
 	    product_extra_checks(r) < 0)
 		return;
 	body = req_json_text(r);
-	res = exec1(r,
-	    "INSERT INTO products (tenant_id, id, category_id, name, price, currency, cost, sku, barcode, "
-	    "image_url, sort, is_active) SELECT " TENANT ", gen_random_uuid(), ($1::jsonb->>'category_id')::uuid, "
-	    "$1::jsonb->>'name', ($1::jsonb->>'price')::bigint, "
-	    "coalesce($1::jsonb->>'currency', (SELECT base_currency FROM stores ORDER BY created_at LIMIT 1)), "
-	    "($1::jsonb->>'cost')::bigint, $1::jsonb->>'sku', $1::jsonb->>'barcode', $1::jsonb->>'image_url', "
-	    "coalesce(($1::jsonb->>'sort')::int, 0), coalesce(($1::jsonb->>'is_active')::bool, true) "
-	    "RETURNING id", body);
+	res = cat_product_write(r, NULL, body);
 	if (res == NULL) {
 		db_fail_field(r, strstr(r->db->constraint, "sku") ? "sku" : "category_id");
 		return;
@@ -227,19 +247,7 @@ cat_products_patch(struct req *r)
 	    product_extra_checks(r) < 0)
 		return;
 	body = req_json_text(r);
-	/* nullable fields: present (even as null) means set */
-	res = exec2(r,
-	    "UPDATE products SET name = coalesce($2::jsonb->>'name', name), "
-	    "category_id = coalesce(($2::jsonb->>'category_id')::uuid, category_id), "
-	    "price = coalesce(($2::jsonb->>'price')::bigint, price), "
-	    "currency = coalesce($2::jsonb->>'currency', currency), "
-	    "cost = CASE WHEN $2::jsonb ? 'cost' THEN ($2::jsonb->>'cost')::bigint ELSE cost END, "
-	    "sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END, "
-	    "barcode = CASE WHEN $2::jsonb ? 'barcode' THEN $2::jsonb->>'barcode' ELSE barcode END, "
-	    "image_url = CASE WHEN $2::jsonb ? 'image_url' THEN $2::jsonb->>'image_url' ELSE image_url END, "
-	    "sort = coalesce(($2::jsonb->>'sort')::int, sort), "
-	    "is_active = coalesce(($2::jsonb->>'is_active')::bool, is_active) "
-	    "WHERE id = $1 RETURNING id", r->params[0], body);
+	res = cat_product_write(r, r->params[0], body);
 	if (res == NULL) {
 		db_fail_field(r, strstr(r->db->constraint, "sku") ? "sku" : "category_id");
 		return;

@@ -16,6 +16,9 @@ struct req;
  * through these. */
 PGresult *cat_category_write(struct req *r, const char *id, const char *body);
 PGresult *cat_ingredient_write(struct req *r, const char *id, const char *body);
+/* The same for a product's own row (not its modifier groups); the row is
+ * just its id.  On update, a nullable field present as null is cleared. */
+PGresult *cat_product_write(struct req *r, const char *id, const char *body);
 /* A product's modifier groups become ids (a JSON array of group ids, in
  * order); a group's modifiers become body's "modifiers" (listed ones upserted,
  * the others deactivated).  0, or -1 on a database error (no reply set). */

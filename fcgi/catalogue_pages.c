@@ -37,7 +37,6 @@
 #define EMPTY_ROWS 3			/* blank rows offered for new entries */
 
 #define TENANT "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
-#define STORE_CURRENCY "(SELECT base_currency FROM stores ORDER BY created_at LIMIT 1)"
 
 /* ---- small helpers ---- */
 
@@ -818,9 +817,10 @@ product_save(struct req *r, const char *id)
 	const char *name = field(r, "name"), *cat = field(r, "category_id"), *price = field(r, "price");
 	const char *cost = field(r, "cost"), *sku = field(r, "sku"), *barcode = field(r, "barcode");
 	const char *image = field(r, "image_url"), *sort = field(r, "sort");
-	const char *v[10], *kind;
+	const char *kind;
 	json_t *form = json_object(), *errors = json_object(), *groups = json_array();
-	long long n, pr = 0, co = 0;
+	long long n = 0, pr = 0, co = 0;
+	int update = id != NULL;	/* id becomes the new product's on create */
 	PGresult *res;
 	const char *garr;
 	size_t i;
@@ -890,24 +890,13 @@ product_save(struct req *r, const char *id)
 	}
 	if (pages_savepoint(r) < 0)
 		goto fail;
-	v[0] = cat;
-	v[1] = name;
-	v[2] = arena_printf(r->a, "%lld", pr);
-	v[3] = *cost ? arena_printf(r->a, "%lld", co) : NULL;
-	v[4] = *sku ? sku : NULL;
-	v[5] = *barcode ? barcode : NULL;
-	v[6] = *image ? image : NULL;
-	v[7] = *sort ? sort : "0";
-	v[8] = checked(r, "is_active") ? "true" : "false";
-	v[9] = id;
-	if (id == NULL)
-		res = db_exec(r, "INSERT INTO products (tenant_id, id, category_id, name, price, currency, cost, sku, "
-		    "barcode, image_url, sort, is_active) SELECT " TENANT ", gen_random_uuid(), $1::uuid, $2, $3::bigint, "
-		    STORE_CURRENCY ", $4::bigint, $5, $6, $7, $8::int, $9::bool RETURNING id", 9, v);
-	else
-		res = db_exec(r, "UPDATE products SET category_id = $1::uuid, name = $2, price = $3::bigint, "
-		    "cost = $4::bigint, sku = $5, barcode = $6, image_url = $7, sort = $8::int, is_active = $9::bool "
-		    "WHERE id = $10 RETURNING id", 10, v);
+	/* every field of the form is sent: an empty one clears its value */
+	res = cat_product_write(r, id, json_body(r, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:b}",
+	    "category_id", cat, "name", name, "price", (json_int_t)pr,
+	    "cost", *cost ? json_integer(co) : json_null(), "sku", *sku ? json_string(sku) : json_null(),
+	    "barcode", *barcode ? json_string(barcode) : json_null(),
+	    "image_url", *image ? json_string(image) : json_null(),
+	    "sort", (json_int_t)(*sort ? n : 0), "is_active", checked(r, "is_active"))));
 	if (res == NULL && (kind = write_conflict(r)) != NULL) {
 		/* the only unique value of a product is its SKU among active ones */
 		err(errors, strcmp(kind, "taken") == 0 ? "sku" : "category_id", kind);
@@ -928,7 +917,7 @@ product_save(struct req *r, const char *id)
 		goto fail;
 	json_decref(form);
 	json_decref(errors);
-	resp_redirect(r, 303, v[9] ? arena_printf(r->a, "/dashboard/products/%s?done=saved", id)
+	resp_redirect(r, 303, update ? arena_printf(r->a, "/dashboard/products/%s?done=saved", id)
 	    : "/dashboard/products?done=created");
 	return;
 fail:

@@ -51,7 +51,7 @@ test('lists page by 50: categories (counted) and staff (next page known) share o
   assert.equal(s2.current, '2');
 });
 
-test('the catalogue forms write what the API reads: a category and an ingredient created and changed through their forms', async () => {
+test('the catalogue forms write what the API reads: a category, an ingredient and a product created and changed through their forms', async () => {
   const shop = await newShop();
   const cookie = await pageLogin(shop.email, shop.password);
   const csrf = decodeURIComponent(cookie.match(/(?:^|; )pos_csrf=([^;]+)/)[1]);
@@ -76,6 +76,16 @@ test('the catalogue forms write what the API reads: a category and an ingredient
   assert.equal((await post(`/dashboard/ingredients/${ing.id}`, { name: 'Мука в/с', unit: 'g', cost_per_unit: '0.02', min_qty: '0' })).status, 303);
   const ing2 = (await call(shop.token, 'GET', `/api/ingredients/${ing.id}`)).json;
   assert.deepEqual([ing2.name, Number(ing2.cost_per_unit), ing2.min_qty, ing2.is_active], ['Мука в/с', 2, 0, false]);
+  // a product: created with its optional fields, then saved with them emptied
+  assert.equal((await post('/dashboard/products', { name: 'Круассан', category_id: cat.id, price: '3,50', cost: '1,20',
+    sku: 'CR-1', barcode: '4600000000017', sort: '3', is_active: 'on' })).status, 303);
+  const prod = (await list('/api/products')).find((p) => p.name === 'Круассан');
+  assert.deepEqual([prod.category_id, prod.price, prod.cost, prod.sku, prod.barcode, prod.sort, prod.is_active, prod.currency],
+    [cat.id, 350, 120, 'CR-1', '4600000000017', 3, true, 'AZN']);
+  assert.equal((await post(`/dashboard/products/${prod.id}`, { name: 'Круассан', category_id: cat.id, price: '3,70',
+    cost: '', sku: '', barcode: '', sort: '', is_active: 'on' })).status, 303);
+  const prod2 = (await call(shop.token, 'GET', `/api/products/${prod.id}`)).json;
+  assert.deepEqual([prod2.price, prod2.cost, prod2.sku, prod2.barcode, prod2.sort, prod2.currency], [370, null, null, null, 0, 'AZN']);
   // a category that does not exist: 404 page, nothing written
   assert.equal((await post('/dashboard/categories/00000000-0000-4000-8000-000000000000', { name: 'X', sort: '1' })).status, 404);
 });
