@@ -188,6 +188,13 @@ test('pages name their stylesheet by a hash of its bytes, and that URL is cached
   assert.equal(href[2], h.toString(16).padStart(16, '0'), 'a change of any of them changes the URL');
 });
 
+test('the demo logins file is readable by its owner only (it holds the TOTP secrets and the till key)', async () => {
+  const { statSync, existsSync } = await import('node:fs');
+  const f = `${VARDIR}/demo-logins.txt`;
+  assert.ok(existsSync(f), 'the test stack loads the demo café');
+  assert.equal(statSync(f).mode & 0o077, 0, `mode ${(statSync(f).mode & 0o777).toString(8)}`);
+});
+
 test('HEAD is answered like GET without a body', async () => {
   const r = await fetch(BASE + '/api/version', { method: 'HEAD' });
   assert.equal(r.status, 200);

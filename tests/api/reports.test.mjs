@@ -409,6 +409,15 @@ test('orders that arrive while the aggregator folds are counted exactly once', a
   assert.deepEqual([got.totals.count, got.totals.revenue], [23, want]);
 });
 
+test('migration 0006: the dashboard and the sales report keep generic plans; parallel query is off for the database', () => {
+  const conf = sql(`SELECT proname || '=' || array_to_string(proconfig, ',') FROM pg_proc
+    WHERE proname IN ('report_dashboard', 'report_sales') ORDER BY 1`).split('\n');
+  assert.deepEqual(conf, ['report_dashboard=plan_cache_mode=force_generic_plan', 'report_sales=plan_cache_mode=force_generic_plan']);
+  const db = sql(`SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+    WHERE d.datname = current_database() AND s.setrole = 0`);
+  assert.match(db, /(^|,)max_parallel_workers_per_gather=0(,|$)/);
+});
+
 test('the rollups equal the orders themselves (as postgres: hours, products, payments)', async () => {
   foldAll();
   const t = sqlLiteral(A.tenant.id);
